@@ -1,0 +1,387 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Unicode;
+using Pipeline.Messages.Sandboxes;
+
+namespace Pipeline.Ingress.Providers.E2b;
+
+/// <summary>
+/// Turns any of E2B's three body shapes (the seeds' camelCase, E2B's camelCase v1, E2B's snake_case v2) into one
+/// <see cref="SandboxLifecycleEventV1"/>. The shape is told from the keys, never from headers.
+/// </summary>
+public static class E2bEventNormalizer
+{
+    public const string SeedFormat = "seed";
+    public const string V1Format = "v1";
+    public const string V2Format = "v2";
+
+    private const string TypePrefix = "sandbox.lifecycle.";
+
+    // Any of these at the top level marks the snake_case v2 body.
+    private static readonly string[] SnakeCaseKeys =
+    [
+        "event_category", "event_label", "event_data", "sandbox_id", "sandbox_execution_id",
+        "sandbox_template_id", "sandbox_build_id", "sandbox_team_id",
+    ];
+
+    public static NormalizationResult<SandboxLifecycleEventV1> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId)
+    {
+        if (rawBody.IsEmpty)
+        {
+            return Malformed("empty body");
+        }
+
+        // Checked up front: the JSON reader does not validate the bytes inside string values.
+        if (!Utf8.IsValid(rawBody))
+        {
+            return Malformed("invalid utf-8");
+        }
+
+        var json = rawBody.StartsWith("\uFEFF"u8) ? rawBody["\uFEFF"u8.Length..] : rawBody;
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var document = JsonDocument.ParseValue(ref reader);
+
+            // ParseValue stops after the first value; anything but whitespace after it throws here.
+            reader.Read();
+            return Normalize(document.RootElement, rawBody, receiptId);
+        }
+        catch (JsonException)
+        {
+            return Malformed("invalid json");
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString on an escaped lone surrogate (e.g. "\ud800"): valid UTF-8 bytes, invalid text.
+            return Malformed("invalid json string");
+        }
+    }
+
+    private static NormalizationResult<SandboxLifecycleEventV1> Normalize(JsonElement root, ReadOnlySpan<byte> rawBody, Guid receiptId)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return Malformed("body is not a json object");
+        }
+
+        if (!TryReadString(root, "version", "version", out var version, out var error)
+            || !TryReadString(root, "id", "id", out var id, out error)
+            || !TryReadString(root, "type", "type", out var type, out error))
+        {
+            return Malformed(error);
+        }
+
+        // E2B has sent "version":"v2" with camelCase keys too, so the version alone also means v2.
+        var snakeCase = string.Equals(version, V2Format, StringComparison.OrdinalIgnoreCase) || HasAnyProperty(root, SnakeCaseKeys);
+        var format = snakeCase ? V2Format
+            : id is not null || type is not null || version is not null ? V1Format
+            : SeedFormat;
+
+        // Each field is read under the format's own casing first, then under the other one.
+        var keys = new KeyOrder(snakeCase);
+        if (!TryReadString(root, keys.Of("event_label", "eventLabel"), out var label, out error)
+            || !TryReadString(root, keys.Of("event_category", "eventCategory"), out _, out error)
+            || !TryReadString(root, keys.Of("sandbox_id", "sandboxId"), out var sandboxId, out error)
+            || !TryReadString(root, keys.Of("sandbox_execution_id", "sandboxExecutionId"), out var executionId, out error)
+            || !TryReadString(root, keys.Of("sandbox_template_id", "sandboxTemplateId"), out var templateId, out error)
+            || !TryReadString(root, keys.Of("sandbox_build_id", "sandboxBuildId"), out var buildId, out error)
+            || !TryReadString(root, keys.Of("sandbox_team_id", "sandboxTeamId"), out var teamId, out error)
+            || !TryReadTimestamp(root, ("timestamp", "timestamp"), required: true, out var occurredAt, out error)
+            || !TryReadObject(root, keys.Of("event_data", "eventData"), out var eventData, out error))
+        {
+            return Malformed(error);
+        }
+
+        if (string.IsNullOrWhiteSpace(sandboxId))
+        {
+            return Malformed("missing sandbox id");
+        }
+
+        if (string.IsNullOrWhiteSpace(label) && string.IsNullOrWhiteSpace(type))
+        {
+            return Malformed("missing event label and type");
+        }
+
+        IReadOnlyDictionary<string, string>? metadata = null;
+        SandboxExecutionV1? execution = null;
+        if (eventData is { } data)
+        {
+            // sandbox_metadata is snake_case even inside v1's camelCase eventData.
+            if (!TryReadMetadata(data, keys.Of("sandbox_metadata", "sandboxMetadata"), out metadata, out error)
+                || !TryReadExecution(data, keys, out execution, out error))
+            {
+                return Malformed(error);
+            }
+        }
+
+        var resolvedLabel = string.IsNullOrWhiteSpace(label) ? LabelFromType(type!) : label;
+        var resolvedType = string.IsNullOrWhiteSpace(type) ? TypeFromLabel(resolvedLabel) : type;
+        var eventId = string.IsNullOrWhiteSpace(id) ? HashKey(rawBody) : id;
+
+        var message = new SandboxLifecycleEventV1
+        {
+            EventId = eventId,
+            SandboxId = sandboxId,
+            Label = resolvedLabel,
+            EventType = resolvedType,
+            OccurredAt = occurredAt!.Value,
+            TeamId = NullIfEmpty(teamId),
+            TemplateId = NullIfEmpty(templateId),
+            BuildId = NullIfEmpty(buildId),
+            ExecutionId = NullIfEmpty(executionId),
+            Metadata = metadata,
+            Execution = execution,
+            ReceiptId = receiptId,
+            SourceFormat = format,
+        };
+        return NormalizationResult<SandboxLifecycleEventV1>.Ok(message, eventId);
+    }
+
+    private static bool TryReadExecution(JsonElement eventData, KeyOrder keys, out SandboxExecutionV1? execution, [NotNullWhen(false)] out string? error)
+    {
+        execution = null;
+        if (!TryReadObject(eventData, ("execution", "execution"), out var found, out error))
+        {
+            return false;
+        }
+
+        if (found is not { } e)
+        {
+            return true;
+        }
+
+        if (!TryReadTimestamp(e, keys.Of("started_at", "startedAt"), required: false, out var startedAt, out error)
+            || !TryReadInteger(e, keys.Of("vcpu_count", "vcpuCount"), int.MaxValue, roundFraction: false, out var vcpuCount, out error)
+            || !TryReadInteger(e, keys.Of("memory_mb", "memoryMb"), int.MaxValue, roundFraction: false, out var memoryMb, out error)
+            || !TryReadInteger(e, keys.Of("execution_time", "executionTime"), long.MaxValue, roundFraction: true, out var executionTimeMs, out error))
+        {
+            return false;
+        }
+
+        execution = new SandboxExecutionV1
+        {
+            StartedAt = startedAt,
+            VcpuCount = (int?)vcpuCount,
+            MemoryMb = (int?)memoryMb,
+            ExecutionTimeMs = executionTimeMs,
+        };
+        return true;
+    }
+
+    // Metadata is string to string on E2B's side; anything else is kept as its JSON text rather than dropped.
+    private static bool TryReadMetadata(JsonElement eventData, (string, string) names, out IReadOnlyDictionary<string, string>? metadata, [NotNullWhen(false)] out string? error)
+    {
+        metadata = null;
+        if (!TryReadObject(eventData, names, out var found, out error))
+        {
+            return false;
+        }
+
+        if (found is { } m)
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var property in m.EnumerateObject())
+            {
+                values[property.Name] = property.Value.ValueKind == JsonValueKind.String
+                    ? property.Value.GetString()!
+                    : property.Value.GetRawText();
+            }
+
+            metadata = values;
+        }
+
+        return true;
+    }
+
+    private static bool TryFind(JsonElement obj, (string First, string Second) names, out JsonElement value, out string name)
+    {
+        if (obj.TryGetProperty(names.First, out value))
+        {
+            name = names.First;
+            return true;
+        }
+
+        name = names.Second;
+        return obj.TryGetProperty(names.Second, out value);
+    }
+
+    // JSON null counts as absent; any kind other than string is malformed.
+    private static bool TryReadString(JsonElement obj, string first, string second, out string? value, [NotNullWhen(false)] out string? error) =>
+        TryReadString(obj, (first, second), out value, out error);
+
+    private static bool TryReadString(JsonElement obj, (string, string) names, out string? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            error = name + " must be a string";
+            return false;
+        }
+
+        value = element.GetString();
+        return true;
+    }
+
+    private static bool TryReadObject(JsonElement obj, (string, string) names, out JsonElement? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error = name + " must be an object";
+            return false;
+        }
+
+        value = element;
+        return true;
+    }
+
+    private static bool TryReadTimestamp(JsonElement obj, (string, string) names, bool required, out DateTimeOffset? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                error = "missing " + name;
+                return false;
+            }
+
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            error = name + " must be a string";
+            return false;
+        }
+
+        // System.Text.Json's ISO 8601 parser (any number of fraction digits, as Go's RFC 3339 nano writes them)
+        // gives an offset-less time the machine's local offset; E2B means UTC, so such a time is taken as UTC.
+        if (!element.TryGetDateTimeOffset(out var parsed) || !element.TryGetDateTime(out var local))
+        {
+            error = "unparsable " + name;
+            return false;
+        }
+
+        value = local.Kind == DateTimeKind.Unspecified
+            ? new DateTimeOffset(local, TimeSpan.Zero)
+            : parsed.ToUniversalTime();
+        return true;
+    }
+
+    // Numbers may arrive as JSON numbers or numeric strings. A fraction is rounded only where it is harmless
+    // (execution_time, once documented in seconds as 1.0); a fractional vCPU or memory figure is malformed.
+    private static bool TryReadInteger(JsonElement obj, (string, string) names, long max, bool roundFraction, out long? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        decimal number;
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Number when element.TryGetDecimal(out number):
+                break;
+            case JsonValueKind.String when decimal.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number):
+                break;
+            default:
+                error = name + " must be a number";
+                return false;
+        }
+
+        if (number != decimal.Truncate(number))
+        {
+            if (!roundFraction)
+            {
+                error = name + " must be an integer";
+                return false;
+            }
+
+            number = decimal.Round(number, MidpointRounding.AwayFromZero);
+        }
+
+        if (number < 0 || number > max)
+        {
+            error = name + " out of range";
+            return false;
+        }
+
+        value = (long)number;
+        return true;
+    }
+
+    private static bool HasAnyProperty(JsonElement obj, string[] names)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (Array.IndexOf(names, property.Name) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string LabelFromType(string type)
+    {
+        var lastDot = type.LastIndexOf('.');
+        var segment = lastDot >= 0 && lastDot < type.Length - 1 ? type[(lastDot + 1)..] : type;
+        return segment switch
+        {
+            "created" => SandboxLabels.Create,
+            "killed" => SandboxLabels.Kill,
+            "paused" => SandboxLabels.Pause,
+            "resumed" => SandboxLabels.Resume,
+            "updated" => SandboxLabels.Update,
+            _ => segment,
+        };
+    }
+
+    private static string TypeFromLabel(string label) => TypePrefix + label switch
+    {
+        SandboxLabels.Create => "created",
+        SandboxLabels.Kill => "killed",
+        SandboxLabels.Pause => "paused",
+        SandboxLabels.Resume => "resumed",
+        SandboxLabels.Update => "updated",
+        _ => label,
+    };
+
+    private static string HashKey(ReadOnlySpan<byte> rawBody)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(rawBody, digest);
+        return "sha256:" + Convert.ToHexStringLower(digest);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static NormalizationResult<SandboxLifecycleEventV1> Malformed(string error) =>
+        NormalizationResult<SandboxLifecycleEventV1>.Malformed(error);
+
+    private readonly record struct KeyOrder(bool SnakeCaseFirst)
+    {
+        public (string, string) Of(string snakeCase, string camelCase) =>
+            SnakeCaseFirst ? (snakeCase, camelCase) : (camelCase, snakeCase);
+    }
+}
