@@ -1,0 +1,30 @@
+using MassTransit;
+using Pipeline.Hosting;
+using Pipeline.Persistence;
+using Pipeline.Persistence.Sandboxes;
+
+namespace Pipeline.Consumers.Sandboxes;
+
+/// <summary>The Sandboxes service on one screen: its tables, its consumer, its read API.</summary>
+public static class SandboxesExtensions
+{
+    public static WebApplicationBuilder AddSandboxes(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddPipelineDbContext<SandboxesDbContext, SqliteSandboxesDbContext, PostgreSqlSandboxesDbContext, SqlServerSandboxesDbContext>(
+            builder.Configuration, "Sandboxes", SandboxesDbContext.MigrationsHistoryTable);
+        builder.Services.AddHealthChecks().AddDbContextCheck<SandboxesDbContext>("sandboxes-database", tags: [ServiceDefaults.ReadyTag]);
+        return builder;
+    }
+
+    public static void AddSandboxConsumers(this IBusRegistrationConfigurator bus) =>
+        bus.AddConsumer<SandboxLifecycleConsumer, SandboxLifecycleConsumerDefinition>();
+
+    public static WebApplication MapSandboxes(this WebApplication app)
+    {
+        app.MapSandboxesApi();
+        return app;
+    }
+
+    public static Task PrepareSandboxesAsync(this WebApplication app) =>
+        app.Services.PrepareDatabaseAsync<SandboxesDbContext>(app.Lifetime.ApplicationStopping);
+}

@@ -1,0 +1,44 @@
+using Pipeline.Hosting;
+using Pipeline.Ingress.Outbox;
+using Pipeline.Ingress.Providers.E2b;
+using Pipeline.Ingress.Receipts;
+using Pipeline.Persistence;
+using Pipeline.Persistence.Ingress;
+using Microsoft.Extensions.Options;
+
+namespace Pipeline.Ingress;
+
+/// <summary>The whole Ingress service on one screen: what it registers and what it answers.</summary>
+public static class IngressExtensions
+{
+    public static WebApplicationBuilder AddIngress(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
+            builder.Configuration, "Ingress", IngressDbContext.MigrationsHistoryTable);
+        services.AddHealthChecks().AddDbContextCheck<IngressDbContext>("ingress-database", tags: [ServiceDefaults.ReadyTag]);
+
+        services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<E2bOptions>().BindConfiguration(E2bOptions.Section).ValidateOnStart();
+        services.AddSingleton<E2bOptionsSetup>();
+        services.AddSingleton<IPostConfigureOptions<E2bOptions>>(sp => sp.GetRequiredService<E2bOptionsSetup>());
+        services.AddSingleton<IValidateOptions<E2bOptions>>(sp => sp.GetRequiredService<E2bOptionsSetup>());
+
+        services.AddSingleton<OutboxSignal>();
+        services.AddScoped<OutboxStore>();
+        services.AddScoped<ReceiptWriter>();
+        services.AddHostedService<OutboxDispatcher>();
+        return builder;
+    }
+
+    public static WebApplication MapIngress(this WebApplication app)
+    {
+        app.MapE2bWebhooks();
+        app.MapGet("/api/webhooks/health", () => Results.Ok(new { success = true, message = "Webhook service is healthy" }));
+        return app;
+    }
+
+    public static Task PrepareIngressAsync(this WebApplication app) =>
+        app.Services.PrepareDatabaseAsync<IngressDbContext>(app.Lifetime.ApplicationStopping);
+}

@@ -1,0 +1,168 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Pipeline.Persistence.Outbox;
+
+namespace Pipeline.Ingress.Outbox;
+
+/// <summary>
+/// Publishes outbox rows: woken after each commit, polling as a fallback. Rows are claimed with a lease, published
+/// with publisher confirms under the row id as MessageId, and marked sent only after the broker confirmed them.
+/// While the broker is away, rows wait with a growing delay; nothing is dropped.
+/// </summary>
+public sealed partial class OutboxDispatcher(
+    IServiceScopeFactory scopes,
+    IBus bus,
+    OutboxSignal signal,
+    IOptionsMonitor<OutboxOptions> options,
+    ILogger<OutboxDispatcher> logger) : BackgroundService
+{
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
+    private DateTime _nextCleanup = DateTime.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogStarted(logger, _owner);
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var settings = options.CurrentValue;
+            try
+            {
+                var (published, failed) = await DispatchBatchAsync(settings, stoppingToken);
+                failures = failed > 0 && published == 0 ? failures + 1 : 0;
+                if (published > 0 && failed == 0)
+                {
+                    continue; // there may be more waiting
+                }
+
+                await CleanupAsync(settings, stoppingToken);
+                var wait = failures > 0 ? Backoff(failures, settings) : settings.PollInterval;
+                await signal.WaitAsync(wait, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                LogDispatchFailed(logger, ex);
+                await Task.Delay(Backoff(failures, settings), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task<(int Published, int Failed)> DispatchBatchAsync(OutboxOptions settings, CancellationToken stoppingToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<OutboxStore>();
+        var rows = await store.ClaimAsync(settings.BatchSize, settings.Lease, _owner, stoppingToken);
+        if (rows.Count == 0)
+        {
+            return (0, 0);
+        }
+
+        var results = await Task.WhenAll(rows.Select(row => PublishAsync(row, settings, stoppingToken)));
+        var sent = new List<Guid>(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (results[i] is null)
+            {
+                sent.Add(rows[i].Id);
+            }
+        }
+
+        if (sent.Count > 0)
+        {
+            // Not cancellable: the broker has these, so recording it must not be skipped at shutdown.
+            await store.MarkSentAsync(sent, CancellationToken.None);
+        }
+
+        var failed = rows.Count - sent.Count;
+        if (failed > 0)
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (results[i] is { } error)
+                {
+                    var retryAt = DateTime.UtcNow + Backoff(rows[i].Attempts + 1, settings);
+                    await store.ReleaseFailedAsync(rows[i].Id, error, retryAt, CancellationToken.None);
+                }
+            }
+
+            LogPublishFailed(logger, failed, rows.Count, results.First(r => r is not null)!);
+        }
+
+        LogPublished(logger, sent.Count);
+        return (sent.Count, failed);
+    }
+
+    /// <returns>null when the broker confirmed the message, else why it failed.</returns>
+    private async Task<string?> PublishAsync(OutboxMessage row, OutboxOptions settings, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var message = OutboxMessageTypes.Deserialize(row.MessageType, row.Body);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(settings.PublishTimeout);
+            await bus.Publish(message, message.GetType(), context =>
+            {
+                context.MessageId = row.Id;
+                if (row.ReceiptId is { } receiptId)
+                {
+                    context.Headers.Set("Pipeline-ReceiptId", receiptId.ToString());
+                }
+
+                // An unroutable message (no queue bound yet) fails instead of vanishing, and stays in the outbox.
+                if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+                {
+                    rabbit.Mandatory = true;
+                }
+            }, timeout.Token);
+            return null;
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            return $"{ex.GetType().Name}: {ex.Message}";
+        }
+    }
+
+    private async Task CleanupAsync(OutboxOptions settings, CancellationToken stoppingToken)
+    {
+        if (DateTime.UtcNow < _nextCleanup)
+        {
+            return;
+        }
+
+        _nextCleanup = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        await using var scope = scopes.CreateAsyncScope();
+        var deleted = await scope.ServiceProvider.GetRequiredService<OutboxStore>()
+            .DeleteSentBeforeAsync(DateTime.UtcNow - settings.RetainSent, stoppingToken);
+        if (deleted > 0)
+        {
+            LogCleanup(logger, deleted);
+        }
+    }
+
+    private static TimeSpan Backoff(int attempt, OutboxOptions settings)
+    {
+        var millis = 200 * Math.Pow(2, Math.Min(attempt, 16));
+        var jitter = Random.Shared.NextDouble() * 0.2 + 0.9;
+        return TimeSpan.FromMilliseconds(Math.Min(millis * jitter, settings.MaxRetryDelay.TotalMilliseconds));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox dispatcher {Owner} started")]
+    private static partial void LogStarted(ILogger logger, string owner);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} outbox messages")]
+    private static partial void LogPublished(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} of {Claimed} outbox messages were not published and will be retried: {Error}")]
+    private static partial void LogPublishFailed(ILogger logger, int failed, int claimed, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox dispatch round failed; retrying")]
+    private static partial void LogDispatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} published outbox rows past retention")]
+    private static partial void LogCleanup(ILogger logger, int count);
+}

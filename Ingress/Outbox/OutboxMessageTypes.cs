@@ -1,0 +1,25 @@
+using System.Text.Json;
+using Pipeline.Messages.Sandboxes;
+
+namespace Pipeline.Ingress.Outbox;
+
+/// <summary>Turns contracts into outbox bodies and back. Only types of the Messages assembly may be published.</summary>
+public static class OutboxMessageTypes
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static readonly Dictionary<string, Type> Known = typeof(SandboxLifecycleEventV1).Assembly.GetExportedTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace?.StartsWith("Pipeline.Messages.", StringComparison.Ordinal) == true)
+        .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
+
+    public static string NameOf(Type type) =>
+        Known.ContainsKey(type.FullName!) ? type.FullName! : throw new ArgumentException($"{type} is not a message contract.", nameof(type));
+
+    public static Type Resolve(string name) =>
+        Known.TryGetValue(name, out var type) ? type : throw new InvalidOperationException($"Unknown message type '{name}' in the outbox.");
+
+    public static string Serialize(object message) => JsonSerializer.Serialize(message, message.GetType(), Json);
+
+    public static object Deserialize(string name, string body) =>
+        JsonSerializer.Deserialize(body, Resolve(name), Json) ?? throw new InvalidOperationException($"Empty outbox body for '{name}'.");
+}

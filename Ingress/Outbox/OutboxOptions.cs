@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pipeline.Ingress.Outbox;
+
+/// <summary>The <c>Outbox</c> section: how the dispatcher claims and publishes rows.</summary>
+public sealed class OutboxOptions
+{
+    public const string Section = "Outbox";
+
+    [Range(1, 5000)]
+    public int BatchSize { get; set; } = 200;
+
+    /// <summary>How long a claimed row stays with one dispatcher before another replica may take it over.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The fallback wake-up when no commit has signalled new rows (other replicas, restarts).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A publish not confirmed within this time counts as failed and is retried later.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The longest wait before retrying a row whose publish failed (the wait doubles up to this).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Published rows are deleted after this long.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan RetainSent { get; set; } = TimeSpan.FromDays(1);
+}

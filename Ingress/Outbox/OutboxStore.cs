@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using Pipeline.Persistence.Ingress;
+using Pipeline.Persistence.Outbox;
+
+namespace Pipeline.Ingress.Outbox;
+
+/// <summary>
+/// Claims, completes and releases outbox rows. A claim is a conditional UPDATE that re-checks the lease, so two
+/// replicas racing for the same rows never both get one: the database serializes the two updates of a row and
+/// the second finds the lease already taken. Portable across PostgreSQL, SQL Server and SQLite.
+/// </summary>
+public sealed class OutboxStore(IngressDbContext db)
+{
+    public async Task<List<OutboxMessage>> ClaimAsync(int batchSize, TimeSpan lease, string owner, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        var candidates = await db.Outbox.AsNoTracking()
+            .Where(o => o.SentAt == null && (o.LockedUntil == null || o.LockedUntil < now))
+            .OrderBy(o => o.CreatedAt)
+            .Take(batchSize)
+            .Select(o => o.Id)
+            .ToListAsync(cancellationToken);
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        var token = $"{owner}/{Guid.NewGuid():N}";
+        var until = now + lease;
+        var claimed = await db.Outbox
+            .Where(o => candidates.Contains(o.Id) && o.SentAt == null && (o.LockedUntil == null || o.LockedUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.LockedBy, token).SetProperty(o => o.LockedUntil, until), cancellationToken);
+        if (claimed == 0)
+        {
+            return [];
+        }
+
+        return await db.Outbox.AsNoTracking()
+            .Where(o => candidates.Contains(o.Id) && o.LockedBy == token)
+            .OrderBy(o => o.CreatedAt)
+            .ToListAsync(cancellationToken);
+    }
+
+    public Task MarkSentAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        return db.Outbox.Where(o => ids.Contains(o.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.SentAt, now).SetProperty(o => o.LockedUntil, (DateTime?)null), cancellationToken);
+    }
+
+    /// <summary>Keeps the row pending but out of reach until <paramref name="retryAt"/>, recording why it failed.</summary>
+    public Task ReleaseFailedAsync(Guid id, string error, DateTime retryAt, CancellationToken cancellationToken)
+    {
+        var trimmed = error.Length > 2000 ? error[..2000] : error;
+        return db.Outbox.Where(o => o.Id == id && o.SentAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(o => o.Attempts, o => o.Attempts + 1)
+                .SetProperty(o => o.LastError, trimmed)
+                .SetProperty(o => o.LockedUntil, retryAt), cancellationToken);
+    }
+
+    public Task<int> DeleteSentBeforeAsync(DateTime before, CancellationToken cancellationToken) =>
+        db.Outbox.Where(o => o.SentAt != null && o.SentAt < before).ExecuteDeleteAsync(cancellationToken);
+}

@@ -1,0 +1,43 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Pipeline.Persistence.Ingress;
+using Pipeline.Persistence.Sandboxes;
+
+namespace Pipeline.Persistence;
+
+// Used by `dotnet ef migrations add` and by the test that compares the model with the migrations.
+// No connection is opened; the strings only select the provider.
+public static class DesignTime
+{
+    public const string PostgreSql = "Host=127.0.0.1;Database=pipeline_design";
+    public const string SqlServer = "Server=127.0.0.1;Database=pipeline_design;TrustServerCertificate=true";
+
+    public static DbContextOptions<T> Options<T>(DatabaseProvider provider, string historyTable) where T : DbContext =>
+        (DbContextOptions<T>)new DbContextOptionsBuilder<T>()
+            .UsePipelineProvider(provider, provider == DatabaseProvider.PostgreSql ? PostgreSql : SqlServer, historyTable)
+            .Options;
+}
+
+public sealed class PostgreSqlIngressFactory : IDesignTimeDbContextFactory<PostgreSqlIngressDbContext>
+{
+    public PostgreSqlIngressDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<PostgreSqlIngressDbContext>(DatabaseProvider.PostgreSql, IngressDbContext.MigrationsHistoryTable));
+}
+
+public sealed class SqlServerIngressFactory : IDesignTimeDbContextFactory<SqlServerIngressDbContext>
+{
+    public SqlServerIngressDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<SqlServerIngressDbContext>(DatabaseProvider.SqlServer, IngressDbContext.MigrationsHistoryTable));
+}
+
+public sealed class PostgreSqlSandboxesFactory : IDesignTimeDbContextFactory<PostgreSqlSandboxesDbContext>
+{
+    public PostgreSqlSandboxesDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<PostgreSqlSandboxesDbContext>(DatabaseProvider.PostgreSql, SandboxesDbContext.MigrationsHistoryTable));
+}
+
+public sealed class SqlServerSandboxesFactory : IDesignTimeDbContextFactory<SqlServerSandboxesDbContext>
+{
+    public SqlServerSandboxesDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<SqlServerSandboxesDbContext>(DatabaseProvider.SqlServer, SandboxesDbContext.MigrationsHistoryTable));
+}

@@ -1,0 +1,26 @@
+namespace Pipeline.Persistence.Outbox;
+
+/// <summary>A message written in the same transaction as its receipt, published later by the dispatcher.</summary>
+public sealed class OutboxMessage
+{
+    /// <summary>Also the MassTransit MessageId, so every consumer's inbox can recognise a republished copy.</summary>
+    public Guid Id { get; set; }
+
+    public Guid? ReceiptId { get; set; }
+
+    /// <summary>The contract's CLR type name (its wire name follows from it).</summary>
+    public required string MessageType { get; set; }
+
+    /// <summary>The message serialized as JSON.</summary>
+    public required string Body { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? SentAt { get; set; }
+
+    /// <summary>A dispatcher holds the row until then; after it, another dispatcher may claim it.</summary>
+    public DateTime? LockedUntil { get; set; }
+
+    public string? LockedBy { get; set; }
+    public int Attempts { get; set; }
+    public string? LastError { get; set; }
+}

@@ -1,0 +1,93 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Pipeline.Persistence;
+
+public static class PersistenceRegistration
+{
+    /// <summary>
+    /// Registers <typeparamref name="TContext"/> on the configured provider, resolved to that provider's subclass
+    /// (which owns the provider's migrations).
+    /// </summary>
+    public static IServiceCollection AddPipelineDbContext<TContext, TSqlite, TPostgreSql, TSqlServer>(
+        this IServiceCollection services, IConfiguration configuration, string connectionName, string historyTable)
+        where TContext : PipelineDbContext
+        where TSqlite : TContext
+        where TPostgreSql : TContext
+        where TSqlServer : TContext
+    {
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var provider = configuration.GetSection(DatabaseOptions.Section).GetValue(nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
+        var connectionString = configuration.GetConnectionString(connectionName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new OptionsValidationException(connectionName, typeof(DatabaseOptions),
+                [$"ConnectionStrings:{connectionName} is not set (provider {provider})."]);
+        }
+
+        switch (provider)
+        {
+            case DatabaseProvider.PostgreSql:
+                services.AddDbContext<TContext, TPostgreSql>(o => o.UsePipelineProvider(provider, connectionString, historyTable));
+                break;
+            case DatabaseProvider.SqlServer:
+                services.AddDbContext<TContext, TSqlServer>(o => o.UsePipelineProvider(provider, connectionString, historyTable));
+                break;
+            default:
+                services.AddDbContext<TContext, TSqlite>(o => o.UsePipelineProvider(provider, connectionString, historyTable));
+                break;
+        }
+
+        return services;
+    }
+
+    public static DbContextOptionsBuilder UsePipelineProvider(
+        this DbContextOptionsBuilder builder, DatabaseProvider provider, string connectionString, string historyTable) =>
+        provider switch
+        {
+            DatabaseProvider.PostgreSql => builder.UseNpgsql(connectionString, o => o.MigrationsHistoryTable(historyTable)),
+            DatabaseProvider.SqlServer => builder.UseSqlServer(connectionString, o => o.MigrationsHistoryTable(historyTable)),
+            _ => builder.UseSqlite(connectionString),
+        };
+
+    /// <summary>Brings the schema up to date: migrations on server providers, create-if-missing on SQLite.</summary>
+    public static async Task PrepareDatabaseAsync<TContext>(this IServiceProvider services, CancellationToken cancellationToken = default)
+        where TContext : DbContext
+    {
+        var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        if (!options.MigrateOnStartup)
+        {
+            return;
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PersistenceRegistration));
+        if (db.Database.IsSqlite())
+        {
+            PrepareSqliteDirectory(db.Database.GetConnectionString());
+            await db.Database.EnsureCreatedAsync(cancellationToken);
+            // WAL lets the read API and the writers work side by side.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+        else
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Database for {Context} is ready ({Provider})", typeof(TContext).Name, options.Provider);
+    }
+
+    private static void PrepareSqliteDirectory(string? connectionString)
+    {
+        var dataSource = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString).DataSource;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+    }
+}
