@@ -1,0 +1,206 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace Pipeline.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The full topology for one test: its own PostgreSQL database and RabbitMQ vhost, Ingress and the Sandboxes service
+/// as separate processes. Ingress reaches the broker through a <see cref="TcpProxy"/> so a test can cut it off.
+/// </summary>
+public sealed class PipelineTopology : IAsyncDisposable
+{
+    private readonly TestServices _services;
+    private readonly HttpClient _management;
+    private readonly string _adminConnection;
+
+    private PipelineTopology(TestServices services, string name)
+    {
+        _services = services;
+        Name = name;
+        Secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var admin = new NpgsqlConnectionStringBuilder(services.Postgres);
+        _adminConnection = admin.ConnectionString;
+        admin.Database = name;
+        admin.MaxPoolSize = 10;
+        Database = admin.ConnectionString;
+        _management = new HttpClient { BaseAddress = services.RabbitMqManagement };
+        _management.DefaultRequestHeaders.Authorization =
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        BrokerProxy = new TcpProxy(services.RabbitMq.Port);
+    }
+
+    public string Name { get; }
+
+    /// <summary>The E2B signing secret of this topology, generated per test.</summary>
+    public string Secret { get; }
+
+    public string Database { get; }
+    public TcpProxy BrokerProxy { get; }
+    public HostProcess Ingress { get; private set; } = null!;
+    public HostProcess Sandboxes { get; private set; } = null!;
+    public HttpClient IngressHttp { get; private set; } = null!;
+    public HttpClient SandboxesHttp { get; private set; } = null!;
+
+    public static async Task<PipelineTopology> StartAsync(TestServices services)
+    {
+        var topology = new PipelineTopology(services, "t_" + Guid.NewGuid().ToString("N")[..12]);
+        await topology.CreateDatabaseAsync();
+        await topology.CreateVhostAsync();
+
+        // The consumer first: its queue and bindings must exist before anything is published.
+        topology.Sandboxes = new HostProcess("sandboxes", "Consumers/Sandboxes", "Pipeline.Consumers.Sandboxes", topology.Environment(services.RabbitMq.Port, "Sandboxes"));
+        await topology.Sandboxes.StartAsync();
+        await topology.WaitForQueueAsync("sandboxes-lifecycle");
+
+        topology.Ingress = new HostProcess("ingress", "Ingress", "Pipeline.Ingress", topology.Environment(topology.BrokerProxy.Port, "Ingress"));
+        await topology.Ingress.StartAsync();
+        topology.IngressHttp = new HttpClient { BaseAddress = topology.Ingress.BaseAddress };
+        topology.SandboxesHttp = new HttpClient { BaseAddress = topology.Sandboxes.BaseAddress };
+        return topology;
+    }
+
+    public Dictionary<string, string> Environment(int brokerPort, string connectionName) => new()
+    {
+        ["Database__Provider"] = "PostgreSql",
+        [$"ConnectionStrings__{connectionName}"] = Database,
+        ["Bus__Transport"] = "RabbitMq",
+        ["Bus__RabbitMq"] = $"amqp://guest:guest@127.0.0.1:{brokerPort}/{Name}",
+        ["E2B_WEBHOOK_SECRET"] = Secret,
+        // Short retry delays so a test sees the backlog drain within seconds of the broker's return.
+        ["Outbox__PublishTimeout"] = "00:00:03",
+        ["Outbox__MaxRetryDelay"] = "00:00:01",
+    };
+
+    public Task<HttpResponseMessage> PostE2bAsync(string body, string path = "webhooks/e2b", string? secret = null) =>
+        IngressHttp.SendAsync(E2bEvents.SignedRequest(body, secret ?? Secret, path));
+
+    public async Task<JsonElement?> GetSandboxAsync(string sandboxId)
+    {
+        var response = await SandboxesHttp.GetAsync($"api/sandboxes/{sandboxId}");
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>() : null;
+    }
+
+    public async Task<long> CountAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L);
+    }
+
+    public async Task<(long Ready, long Unacked)> QueueDepthAsync(string queue)
+    {
+        var json = await _management.GetFromJsonAsync<JsonElement>($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}");
+        return (json.TryGetProperty("messages_ready", out var r) ? r.GetInt64() : 0,
+                json.TryGetProperty("messages_unacknowledged", out var u) ? u.GetInt64() : 0);
+    }
+
+    public string Diagnostics() => Ingress?.RecentOutput() + System.Environment.NewLine + Sandboxes?.RecentOutput();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Ingress is not null)
+        {
+            await Ingress.DisposeAsync();
+        }
+
+        if (Sandboxes is not null)
+        {
+            await Sandboxes.DisposeAsync();
+        }
+
+        await BrokerProxy.DisposeAsync();
+        await _management.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(Name)}");
+        NpgsqlConnection.ClearAllPools();
+        await ExecuteAdminAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+        _management.Dispose();
+        IngressHttp?.Dispose();
+        SandboxesHttp?.Dispose();
+    }
+
+    private Task CreateDatabaseAsync() => ExecuteAdminAsync($"CREATE DATABASE \"{Name}\"");
+
+    private async Task ExecuteAdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_adminConnection);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task CreateVhostAsync()
+    {
+        var vhost = Uri.EscapeDataString(Name);
+        (await _management.PutAsync($"api/vhosts/{vhost}", null)).EnsureSuccessStatusCode();
+        (await _management.PutAsJsonAsync($"api/permissions/{vhost}/guest", new { configure = ".*", write = ".*", read = ".*" }))
+            .EnsureSuccessStatusCode();
+    }
+
+    private Task WaitForQueueAsync(string queue) =>
+        Eventually.WaitAsync(async () =>
+            (await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60), $"queue {queue} to be declared", Diagnostics);
+}
+
+/// <summary>E2B test events in both wire formats, signed the way E2B (or the seeds' deployments) sign them.</summary>
+public static class E2bEvents
+{
+    public static string Seed(string label, string sandboxId, DateTime at, string team = "team-1", string template = "base") =>
+        JsonSerializer.Serialize(new
+        {
+            eventCategory = "lifecycle",
+            eventLabel = label,
+            sandboxId,
+            sandboxTeamId = team,
+            sandboxTemplateId = template,
+            timestamp = at.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
+        });
+
+    public static string V2(string label, string sandboxId, DateTime at, string? id = null, long? executionMs = null)
+    {
+        var type = label switch
+        {
+            "create" => "created",
+            "kill" => "killed",
+            "pause" => "paused",
+            "resume" => "resumed",
+            _ => "updated",
+        };
+        return JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["id"] = id ?? Guid.NewGuid().ToString(),
+            ["version"] = "v2",
+            ["type"] = "sandbox.lifecycle." + type,
+            ["timestamp"] = at.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
+            ["event_category"] = "lifecycle",
+            ["event_label"] = label,
+            ["sandbox_id"] = sandboxId,
+            ["sandbox_team_id"] = "team-1",
+            ["sandbox_template_id"] = "base",
+            ["event_data"] = executionMs is null ? null : new { execution = new { execution_time = executionMs } },
+        });
+    }
+
+    /// <summary>v2 bodies get E2B's current SHA-256 signature; seed bodies the seeds' hex HMAC.</summary>
+    public static HttpRequestMessage SignedRequest(string body, string secret, string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var bytes = Encoding.UTF8.GetBytes(body);
+        if (body.Contains("\"version\":\"v2\"", StringComparison.Ordinal))
+        {
+            var hash = SHA256.HashData([.. Encoding.UTF8.GetBytes(secret), .. bytes]);
+            request.Headers.Add("e2b-signature", Convert.ToBase64String(hash).TrimEnd('='));
+            request.Headers.Add("e2b-signature-version", "v1");
+        }
+        else
+        {
+            request.Headers.Add("X-E2B-Signature", Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), bytes)));
+        }
+
+        return request;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Pipeline.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Pipeline.IntegrationTests.Sandboxes;
+
+/// <summary>E2B events end to end: HTTP → Ingress → outbox → RabbitMQ → Sandboxes service → read API, on real services.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Create_then_kill_over_http_ends_killed_in_the_read_api()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services);
+        var at = DateTime.UtcNow;
+
+        var created = await pipeline.PostE2bAsync(E2bEvents.Seed("create", "sbx-life-1", at), path: "postreceive");
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var reply = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(reply.GetProperty("success").GetBoolean());
+        Assert.Equal("Event create processed successfully", reply.GetProperty("message").GetString());
+        Assert.Equal("sbx-life-1", reply.GetProperty("sandboxId").GetString());
+
+        var running = await Eventually.WaitAsync(() => pipeline.GetSandboxAsync("sbx-life-1"),
+            s => s?.GetProperty("state").GetString() == "running", Deadline, "sandbox running", pipeline.Diagnostics);
+        Assert.Equal("base", running!.Value.GetProperty("templateId").GetString());
+        Assert.Equal("team-1", running.Value.GetProperty("teamId").GetString());
+
+        var killed = await pipeline.PostE2bAsync(E2bEvents.V2("kill", "sbx-life-1", at.AddSeconds(90), executionMs: 90_000));
+        Assert.Equal(HttpStatusCode.OK, killed.StatusCode);
+
+        var final = await Eventually.WaitAsync(() => pipeline.GetSandboxAsync("sbx-life-1"),
+            s => s?.GetProperty("state").GetString() == "killed", Deadline, "sandbox killed", pipeline.Diagnostics);
+        Assert.Equal(90, final!.Value.GetProperty("billedRunningSeconds").GetDouble());
+        Assert.Equal(HttpStatusCode.NotFound, (await pipeline.SandboxesHttp.GetAsync("api/sandboxes/sbx-never-seen")).StatusCode);
+        var active = JsonDocument.Parse(await pipeline.SandboxesHttp.GetStringAsync("api/sandboxes?state=running")).RootElement;
+        Assert.Equal(0, active.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_same_event_delivered_three_times_has_one_effect()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services);
+        var body = E2bEvents.V2("create", "sbx-dup-1", DateTime.UtcNow);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(body)).StatusCode);
+        }
+
+        await Eventually.WaitAsync(() => pipeline.GetSandboxAsync("sbx-dup-1"), s => s is not null, Deadline, "sandbox recorded", pipeline.Diagnostics);
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL""") == 0,
+            Deadline, "outbox drained", pipeline.Diagnostics);
+
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_outbox"));
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox"));
+        Assert.Equal(1, await pipeline.CountAsync("""SELECT "EventCount" FROM sandboxes WHERE "SandboxId" = 'sbx-dup-1'"""));
+    }
+
+    [Fact]
+    public async Task A_bad_signature_is_401_and_leaves_no_receipt_and_no_message()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services);
+        var body = E2bEvents.Seed("create", "sbx-forged", DateTime.UtcNow);
+
+        var forged = await pipeline.PostE2bAsync(body, secret: "not-the-secret-0123456789");
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        var error = JsonDocument.Parse(await forged.Content.ReadAsStringAsync()).RootElement;
+        Assert.False(error.GetProperty("success").GetBoolean());
+        Assert.Equal("signature mismatch", error.GetProperty("error").GetString());
+
+        var unsigned = await pipeline.IngressHttp.PostAsync("webhooks/e2b", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, unsigned.StatusCode);
+
+        // A genuine event after the forgeries proves the pipeline was live while they were refused.
+        Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(E2bEvents.Seed("create", "sbx-genuine", DateTime.UtcNow))).StatusCode);
+        await Eventually.WaitAsync(() => pipeline.GetSandboxAsync("sbx-genuine"), s => s is not null, Deadline, "genuine sandbox", pipeline.Diagnostics);
+
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_outbox"));
+        Assert.Null(await pipeline.GetSandboxAsync("sbx-forged"));
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM sandboxes"));
+    }
+
+    [Fact]
+    public async Task With_the_broker_unreachable_ingress_keeps_accepting_and_the_backlog_drains_when_it_returns()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services);
+        const int events = 40;
+
+        pipeline.BrokerProxy.Cut();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < events; i++)
+        {
+            var response = await pipeline.PostE2bAsync(E2bEvents.V2("create", $"sbx-outage-{i}", DateTime.UtcNow));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        output.WriteLine($"{events} events accepted with the broker cut off in {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(events, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
+        Assert.Equal(events, await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL"""));
+        Assert.Equal(0, await pipeline.CountAsync("SELECT count(*) FROM sandboxes"));
+
+        pipeline.BrokerProxy.Restore();
+        clock.Restart();
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes"),
+            n => n == events, Deadline, $"all {events} sandboxes after the broker returned", pipeline.Diagnostics);
+        output.WriteLine($"backlog of {events} drained {clock.ElapsedMilliseconds} ms after the broker returned");
+
+        Assert.Equal(0, await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL"""));
+        Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes"""));
+    }
+
+    [Fact]
+    public async Task A_consumer_killed_mid_stream_and_restarted_loses_nothing_and_applies_nothing_twice()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services);
+        const int events = 300;
+        var at = DateTime.UtcNow;
+
+        var sender = Task.Run(async () =>
+        {
+            await Parallel.ForAsync(0, events, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            {
+                var response = await pipeline.PostE2bAsync(E2bEvents.V2("create", $"sbx-crash-{i}", at.AddMilliseconds(i)));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            });
+        });
+
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox"),
+            n => n >= 20, Deadline, "the consumer to be mid-stream", pipeline.Diagnostics);
+        pipeline.Sandboxes.Kill();
+        var appliedBeforeKill = await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox");
+        output.WriteLine($"consumer killed after applying {appliedBeforeKill} of {events}");
+        await sender;
+
+        await pipeline.Sandboxes.StartAsync();
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox"),
+            n => n == events, Deadline, $"all {events} messages applied after the restart", pipeline.Diagnostics);
+        await Eventually.WaitAsync(async () => await pipeline.QueueDepthAsync("sandboxes-lifecycle"),
+            d => d == (0, 0), Deadline, "the queue to be empty", pipeline.Diagnostics);
+
+        Assert.Equal(events, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
+        Assert.Equal(events, await pipeline.CountAsync("SELECT count(*) FROM sandboxes"));
+        // Every sandbox saw its one event exactly once: a redelivered message was acknowledged without a second effect.
+        Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes"""));
+        Assert.Equal(0, await pipeline.CountAsync("""SELECT count(*) FROM sandboxes WHERE "EventCount" <> 1"""));
+        Assert.True(appliedBeforeKill < events, "the kill must land mid-stream for this test to mean anything");
+    }
+}
