@@ -12,38 +12,38 @@ public static class SandboxStates
 }
 
 /// <summary>
-/// created → running ⇄ paused → killed. Events arrive late and more than once, so an event only moves the state
-/// when it is newer than the event that set the current state (ties go to the later step of the lifecycle), and
-/// killed is final. An older event still fills in what is missing (template, team, creation time).
+/// created → running ⇄ paused → killed. Events arrive late and more than once, so the sandbox keeps the
+/// state-changing events it has seen and replays them in time order (ties go to the later lifecycle step) each
+/// time one is added: the outcome, billed seconds included, is the same whatever the arrival order. Killed is
+/// final. Details (template, team, creation time) are filled in by whichever event brings them.
 /// </summary>
 public static class SandboxStateMachine
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     /// <returns>The sandbox after the event; a new instance when <paramref name="current"/> is null.</returns>
     public static Sandbox Apply(Sandbox? current, SandboxLifecycleEventV1 e, DateTime now)
     {
         var at = e.OccurredAt.UtcDateTime;
-        var target = TargetState(e.Label);
-        var sandbox = current ?? new Sandbox
-        {
-            SandboxId = e.SandboxId,
-            State = target ?? SandboxStates.Running,
-            // Until a state-changing event arrives, any such event may set the state.
-            StateChangedAt = DateTime.UnixEpoch,
-        };
-        var isNew = current is null;
+        var sandbox = current ?? new Sandbox { SandboxId = e.SandboxId, State = SandboxStates.Running };
+        var isNewest = current is null || at >= sandbox.LastEventAt;
 
-        FillDetails(sandbox, e);
+        var steps = ReadHistory(sandbox.History);
+        if (TargetState(e.Label) is not null && !steps.Exists(s => s.EventId == e.EventId))
+        {
+            steps.Add(new LifecycleStep(e.EventId, e.Label, at, e.Execution?.ExecutionTimeMs, e.Execution?.StartedAt?.UtcDateTime));
+            steps.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : Rank(a.Label).CompareTo(Rank(b.Label)));
+            sandbox.History = JsonSerializer.Serialize(steps, Json);
+        }
+
+        Replay(sandbox, steps);
+        FillDetails(sandbox, e, isNewest);
         if (e.Label == SandboxLabels.Create && (sandbox.CreatedAt is null || at < sandbox.CreatedAt))
         {
             sandbox.CreatedAt = at;
         }
 
-        if (target is not null && (isNew || MovesForward(sandbox, e.Label, at)))
-        {
-            Transition(sandbox, target, e, at, isNew);
-        }
-
-        sandbox.LastEventAt = sandbox.EventCount == 0 || at > sandbox.LastEventAt ? at : sandbox.LastEventAt;
+        sandbox.LastEventAt = current is null || at > sandbox.LastEventAt ? at : sandbox.LastEventAt;
         sandbox.EventCount++;
         sandbox.UpdatedAt = now;
         return sandbox;
@@ -58,77 +58,81 @@ public static class SandboxStateMachine
         _ => null,
     };
 
-    private static bool MovesForward(Sandbox sandbox, string label, DateTime at)
+    private static void Replay(Sandbox sandbox, List<LifecycleStep> steps)
     {
-        if (sandbox.State == SandboxStates.Killed)
+        string? state = null;
+        var stateAt = DateTime.UnixEpoch;
+        double billed = 0;
+        DateTime? runningSince = null, pausedAt = null, killedAt = null;
+        foreach (var step in steps)
         {
-            return false;
+            if (state == SandboxStates.Killed)
+            {
+                break;
+            }
+
+            var target = TargetState(step.Label);
+            if (target == state)
+            {
+                continue; // a resume while running, a second pause: nothing changes
+            }
+
+            if (state is null or SandboxStates.Running && target != SandboxStates.Running)
+            {
+                billed += RunningSeconds(step, runningSince);
+            }
+
+            runningSince = target == SandboxStates.Running ? step.At : null;
+            pausedAt = target switch
+            {
+                SandboxStates.Paused => step.At,
+                SandboxStates.Running => null,
+                _ => pausedAt, // killed while paused: keep when it paused
+            };
+            killedAt = target == SandboxStates.Killed ? step.At : null;
+            state = target;
+            stateAt = step.At;
         }
 
-        if (at != sandbox.StateChangedAt)
-        {
-            return at > sandbox.StateChangedAt;
-        }
-
-        // Same instant: the later lifecycle step wins, so the outcome does not depend on arrival order.
-        return Rank(label) > Rank(LabelOf(sandbox.State));
+        // Only updates so far: the sandbox exists and runs, and any state-changing event may set its state.
+        sandbox.State = state ?? SandboxStates.Running;
+        sandbox.StateChangedAt = stateAt;
+        sandbox.RunningSince = runningSince;
+        sandbox.PausedAt = pausedAt;
+        sandbox.KilledAt = killedAt;
+        sandbox.BilledRunningSeconds = billed;
     }
 
-    private static void Transition(Sandbox sandbox, string target, SandboxLifecycleEventV1 e, DateTime at, bool isNew)
+    /// <summary>The running period that ends with this step: E2B's own execution time when it sends one.</summary>
+    private static double RunningSeconds(LifecycleStep step, DateTime? runningSince)
     {
-        var wasRunning = !isNew && sandbox.State == SandboxStates.Running;
-        if (target != SandboxStates.Running && (wasRunning || isNew))
-        {
-            sandbox.BilledRunningSeconds += RunningSeconds(sandbox, e, at);
-        }
-
-        switch (target)
-        {
-            case SandboxStates.Running:
-                sandbox.RunningSince = at;
-                sandbox.PausedAt = null;
-                break;
-            case SandboxStates.Paused:
-                sandbox.RunningSince = null;
-                sandbox.PausedAt = at;
-                break;
-            case SandboxStates.Killed:
-                sandbox.RunningSince = null;
-                sandbox.KilledAt = at;
-                break;
-        }
-
-        sandbox.State = target;
-        sandbox.StateChangedAt = at;
-    }
-
-    /// <summary>The running period that ends with this event: E2B's own execution time when it sends one.</summary>
-    private static double RunningSeconds(Sandbox sandbox, SandboxLifecycleEventV1 e, DateTime at)
-    {
-        if (e.Execution?.ExecutionTimeMs is { } ms and >= 0)
+        if (step.ExecutionMs is { } ms and >= 0)
         {
             return ms / 1000.0;
         }
 
-        var since = sandbox.RunningSince ?? e.Execution?.StartedAt?.UtcDateTime;
-        return since is { } start && at > start ? (at - start).TotalSeconds : 0;
+        var since = runningSince ?? step.ExecutionStartedAt;
+        return since is { } start && step.At > start ? (step.At - start).TotalSeconds : 0;
     }
 
-    private static void FillDetails(Sandbox sandbox, SandboxLifecycleEventV1 e)
+    private static void FillDetails(Sandbox sandbox, SandboxLifecycleEventV1 e, bool isNewest)
     {
         sandbox.TemplateId ??= e.TemplateId;
         sandbox.TeamId ??= e.TeamId;
         sandbox.BuildId ??= e.BuildId;
-        if (e.ExecutionId is not null)
+        if (isNewest && e.ExecutionId is not null)
         {
             sandbox.ExecutionId = e.ExecutionId;
         }
 
-        if (e.Metadata is { Count: > 0 })
+        if (isNewest && e.Metadata is { Count: > 0 })
         {
             sandbox.Metadata = JsonSerializer.Serialize(e.Metadata);
         }
     }
+
+    private static List<LifecycleStep> ReadHistory(string? json) =>
+        json is null ? [] : JsonSerializer.Deserialize<List<LifecycleStep>>(json, Json) ?? [];
 
     private static int Rank(string label) => label switch
     {
@@ -138,10 +142,5 @@ public static class SandboxStateMachine
         _ => -1,
     };
 
-    private static string LabelOf(string state) => state switch
-    {
-        SandboxStates.Paused => SandboxLabels.Pause,
-        SandboxStates.Killed => SandboxLabels.Kill,
-        _ => SandboxLabels.Create,
-    };
+    private sealed record LifecycleStep(string EventId, string Label, DateTime At, long? ExecutionMs, DateTime? ExecutionStartedAt);
 }

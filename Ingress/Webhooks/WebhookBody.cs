@@ -26,7 +26,12 @@ public static class WebhookBody
                 return null;
             }
 
-            if (result.IsCompleted || result.IsCanceled)
+            if (result.IsCanceled)
+            {
+                throw new OperationCanceledException("Reading the request body was cancelled.");
+            }
+
+            if (result.IsCompleted)
             {
                 var body = buffer.ToArray();
                 reader.AdvanceTo(buffer.End);

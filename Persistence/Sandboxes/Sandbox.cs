@@ -30,6 +30,12 @@ public sealed class Sandbox
     public DateTime? KilledAt { get; set; }
     public double BilledRunningSeconds { get; set; }
     public int EventCount { get; set; }
+
+    /// <summary>
+    /// The state-changing events seen so far, as JSON. The state and billed seconds are replayed from it in time
+    /// order, so they do not depend on the order in which events arrived.
+    /// </summary>
+    public string? History { get; set; }
     public DateTime UpdatedAt { get; set; }
 
     /// <summary>Optimistic concurrency: two events for one sandbox never overwrite each other.</summary>

@@ -193,7 +193,8 @@ public class SandboxStateMachineTests
         Assert.Equal(Utc(100), s.StateChangedAt);
         Assert.Equal(Utc(100), s.LastEventAt);
         Assert.Null(s.RunningSince);
-        Assert.Equal(billedAfterKill, s.BilledRunningSeconds);
+        Assert.Equal(0, billedAfterKill); // nothing said how long it ran...
+        Assert.Equal(100, s.BilledRunningSeconds, 6); // ...until the late create did
         Assert.Equal(2, s.EventCount);
         Assert.Equal(Later, s.UpdatedAt);
     }
@@ -493,5 +494,67 @@ public class SandboxStateMachineTests
         var after = SandboxStateMachine.Apply(s, Event(SandboxLabels.Pause, At(10)), Now);
 
         Assert.Same(s, after);
+    }
+
+    public static TheoryData<int[]> ArrivalOrders()
+    {
+        var data = new TheoryData<int[]>();
+        foreach (var order in Permutations([0, 1, 2, 3]))
+        {
+            data.Add(order);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ArrivalOrders))]
+    public void State_and_billed_seconds_do_not_depend_on_arrival_order(int[] order)
+    {
+        SandboxLifecycleEventV1[] lifecycle =
+        [
+            Event(SandboxLabels.Create, At(0)),
+            Event(SandboxLabels.Pause, At(10)),
+            Event(SandboxLabels.Resume, At(20)),
+            Event(SandboxLabels.Kill, At(30)),
+        ];
+
+        var s = Run([.. order.Select(i => lifecycle[i])]);
+
+        Assert.Equal(SandboxStates.Killed, s.State);
+        Assert.Equal(20, s.BilledRunningSeconds, 6);
+        Assert.Equal(Utc(0), s.CreatedAt);
+        Assert.Equal(Utc(30), s.KilledAt);
+        Assert.Null(s.PausedAt); // resumed after the pause
+    }
+
+    [Fact]
+    public void A_resume_and_a_kill_at_the_same_instant_bill_the_same_in_both_orders()
+    {
+        var resumeFirst = Run(Event(SandboxLabels.Create, At(0)), Event(SandboxLabels.Resume, At(40)), Event(SandboxLabels.Kill, At(40)));
+        var killFirst = Run(Event(SandboxLabels.Create, At(0)), Event(SandboxLabels.Kill, At(40)), Event(SandboxLabels.Resume, At(40)));
+
+        Assert.Equal(40, resumeFirst.BilledRunningSeconds, 6);
+        Assert.Equal(40, killFirst.BilledRunningSeconds, 6);
+        Assert.Equal(SandboxStates.Killed, resumeFirst.State);
+        Assert.Equal(SandboxStates.Killed, killFirst.State);
+    }
+
+    private static IEnumerable<int[]> Permutations(int[] items)
+    {
+        if (items.Length <= 1)
+        {
+            yield return items;
+            yield break;
+        }
+
+        for (var i = 0; i < items.Length; i++)
+        {
+            var rest = items.Where((_, j) => j != i).ToArray();
+            foreach (var tail in Permutations(rest))
+            {
+                yield return [items[i], .. tail];
+            }
+        }
     }
 }

@@ -62,6 +62,9 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Sandboxes
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("History")
+                        .HasColumnType("text");
+
                     b.Property<DateTime?>("KilledAt")
                         .HasColumnType("timestamp with time zone");
 

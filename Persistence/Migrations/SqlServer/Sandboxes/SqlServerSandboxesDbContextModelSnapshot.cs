@@ -62,6 +62,9 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)");
 
+                    b.Property<string>("History")
+                        .HasColumnType("nvarchar(max)");
+
                     b.Property<DateTime?>("KilledAt")
                         .HasColumnType("datetime2");
 

@@ -30,6 +30,7 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Sandboxes
                     KilledAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     BilledRunningSeconds = table.Column<double>(type: "double precision", nullable: false),
                     EventCount = table.Column<int>(type: "integer", nullable: false),
+                    History = table.Column<string>(type: "text", nullable: true),
                     UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     Version = table.Column<int>(type: "integer", nullable: false)
                 },

@@ -30,6 +30,7 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
                     KilledAt = table.Column<DateTime>(type: "datetime2", nullable: true),
                     BilledRunningSeconds = table.Column<double>(type: "float", nullable: false),
                     EventCount = table.Column<int>(type: "int", nullable: false),
+                    History = table.Column<string>(type: "nvarchar(max)", nullable: true),
                     UpdatedAt = table.Column<DateTime>(type: "datetime2", nullable: false),
                     Version = table.Column<int>(type: "int", nullable: false)
                 },
