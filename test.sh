@@ -139,6 +139,10 @@ else
   echo "test.sh: services ready in $((SECONDS - services_started))s"
 fi
 
+# The providers' own JavaScript libraries, for the interop tests (exact versions from the lock file).
+echo "test.sh: installing the interop libraries (tests/interop)"
+npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+
 solution=Pipeline.sln
 test_rc=0
 # --blame-hang-timeout: a hung test is killed (no dump, it would be huge)

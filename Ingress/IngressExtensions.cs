@@ -1,10 +1,12 @@
 using Pipeline.Hosting;
 using Pipeline.Ingress.Outbox;
 using Pipeline.Ingress.Providers.E2b;
+using Pipeline.Ingress.Providers.Generic;
+using Pipeline.Ingress.Providers.LiveKit;
+using Pipeline.Ingress.Providers.NewApi;
 using Pipeline.Ingress.Receipts;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Ingress;
-using Microsoft.Extensions.Options;
 
 namespace Pipeline.Ingress;
 
@@ -20,10 +22,10 @@ public static class IngressExtensions
 
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<E2bOptions>().BindConfiguration(E2bOptions.Section).ValidateOnStart();
-        services.AddSingleton<E2bOptionsSetup>();
-        services.AddSingleton<IPostConfigureOptions<E2bOptions>>(sp => sp.GetRequiredService<E2bOptionsSetup>());
-        services.AddSingleton<IValidateOptions<E2bOptions>>(sp => sp.GetRequiredService<E2bOptionsSetup>());
+        services.AddE2bProvider();
+        services.AddLiveKitProvider();
+        services.AddNewApiProvider();
+        services.AddGenericProvider();
 
         services.AddSingleton<OutboxSignal>();
         services.AddScoped<OutboxStore>();
@@ -35,6 +37,9 @@ public static class IngressExtensions
     public static WebApplication MapIngress(this WebApplication app)
     {
         app.MapE2bWebhooks();
+        app.MapLiveKitWebhooks();
+        app.MapNewApiWebhooks();
+        app.MapGenericWebhooks(); // last: POST /webhooks/{name} for configured sources
         app.MapGet("/api/webhooks/health", () => Results.Ok(new { success = true, message = "Webhook service is healthy" }));
         return app;
     }

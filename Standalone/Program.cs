@@ -1,3 +1,5 @@
+using Pipeline.Consumers.Credits;
+using Pipeline.Consumers.Rooms;
 using Pipeline.Consumers.Sandboxes;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Bus;
@@ -11,13 +13,24 @@ var sample = StandaloneSample.EnsureSecret(builder.Configuration);
 builder.AddServiceDefaults();
 builder.AddIngress();
 builder.AddSandboxes();
-builder.AddPipelineBus(bus => bus.AddSandboxConsumers());
+builder.AddCredits();
+builder.AddRooms();
+builder.AddPipelineBus(bus =>
+{
+    bus.AddSandboxConsumers();
+    bus.AddCreditConsumers();
+    bus.AddRoomConsumers();
+});
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapIngress();
 app.MapSandboxes();
+app.MapCredits();
+app.MapRooms();
 await app.PrepareIngressAsync();
 await app.PrepareSandboxesAsync();
+await app.PrepareCreditsAsync();
+await app.PrepareRoomsAsync();
 app.Lifetime.ApplicationStarted.Register(() => sample.PrintWelcome(app));
 await app.RunAsync();

@@ -41,29 +41,59 @@ public sealed class PipelineTopology : IAsyncDisposable
     public string Database { get; }
     public TcpProxy BrokerProxy { get; }
     public HostProcess Ingress { get; private set; } = null!;
-    public HostProcess Sandboxes { get; private set; } = null!;
     public HttpClient IngressHttp { get; private set; } = null!;
-    public HttpClient SandboxesHttp { get; private set; } = null!;
+    public Dictionary<ConsumerService, HostProcess> Consumers { get; } = [];
+    public Dictionary<ConsumerService, HttpClient> ConsumerHttp { get; } = [];
+    public HostProcess Sandboxes => Consumers[ConsumerService.Sandboxes];
+    public HttpClient SandboxesHttp => ConsumerHttp[ConsumerService.Sandboxes];
 
-    public static async Task<PipelineTopology> StartAsync(TestServices services)
+    /// <summary>Ingress and the Sandboxes service.</summary>
+    public static Task<PipelineTopology> StartAsync(TestServices services) => StartAsync(services, new TopologyOptions());
+
+    public static async Task<PipelineTopology> StartAsync(TestServices services, TopologyOptions options)
     {
         var topology = new PipelineTopology(services, "t_" + Guid.NewGuid().ToString("N")[..12]);
-        await topology.CreateDatabaseAsync();
-        await topology.CreateVhostAsync();
+        try
+        {
+            await topology.CreateDatabaseAsync();
+            await topology.CreateVhostAsync();
 
-        // The consumer first: its queue and bindings must exist before anything is published.
-        topology.Sandboxes = new HostProcess("sandboxes", "Consumers/Sandboxes", "Pipeline.Consumers.Sandboxes", topology.Environment(services.RabbitMq.Port, "Sandboxes"));
-        await topology.Sandboxes.StartAsync();
-        await topology.WaitForQueueAsync("sandboxes-lifecycle");
+            // Consumers first: their queues and bindings must exist before anything is published.
+            foreach (var consumer in options.Consumers)
+            {
+                var host = new HostProcess(consumer.Name, consumer.Project, consumer.Assembly,
+                    topology.Environment(services.RabbitMq.Port, consumer.ConnectionName, options.ConsumerEnvironment));
+                topology.Consumers[consumer] = host;
+                await host.StartAsync();
+                topology.ConsumerHttp[consumer] = new HttpClient { BaseAddress = host.BaseAddress };
+                await topology.WaitForQueueAsync(consumer.Queue);
+            }
 
-        topology.Ingress = new HostProcess("ingress", "Ingress", "Pipeline.Ingress", topology.Environment(topology.BrokerProxy.Port, "Ingress"));
-        await topology.Ingress.StartAsync();
-        topology.IngressHttp = new HttpClient { BaseAddress = topology.Ingress.BaseAddress };
-        topology.SandboxesHttp = new HttpClient { BaseAddress = topology.Sandboxes.BaseAddress };
-        return topology;
+            topology.Ingress = new HostProcess("ingress", "Ingress", "Pipeline.Ingress",
+                topology.Environment(topology.BrokerProxy.Port, "Ingress", options.IngressEnvironment));
+            await topology.Ingress.StartAsync();
+            topology.IngressHttp = new HttpClient { BaseAddress = topology.Ingress.BaseAddress };
+            return topology;
+        }
+        catch
+        {
+            await topology.DisposeAsync();
+            throw;
+        }
     }
 
-    public Dictionary<string, string> Environment(int brokerPort, string connectionName) => new()
+    public Dictionary<string, string> Environment(int brokerPort, string connectionName, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var environment = BaseEnvironment(brokerPort, connectionName);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
+    private Dictionary<string, string> BaseEnvironment(int brokerPort, string connectionName) => new()
     {
         ["Database__Provider"] = "PostgreSql",
         [$"ConnectionStrings__{connectionName}"] = Database,
@@ -99,7 +129,8 @@ public sealed class PipelineTopology : IAsyncDisposable
                 json.TryGetProperty("messages_unacknowledged", out var u) ? u.GetInt64() : 0);
     }
 
-    public string Diagnostics() => Ingress?.RecentOutput() + System.Environment.NewLine + Sandboxes?.RecentOutput();
+    public string Diagnostics() =>
+        string.Join(System.Environment.NewLine, Consumers.Values.Prepend(Ingress).OfType<HostProcess>().Select(h => h.RecentOutput()));
 
     public async ValueTask DisposeAsync()
     {
@@ -108,9 +139,9 @@ public sealed class PipelineTopology : IAsyncDisposable
             await Ingress.DisposeAsync();
         }
 
-        if (Sandboxes is not null)
+        foreach (var consumer in Consumers.Values)
         {
-            await Sandboxes.DisposeAsync();
+            await consumer.DisposeAsync();
         }
 
         await BrokerProxy.DisposeAsync();
@@ -119,7 +150,10 @@ public sealed class PipelineTopology : IAsyncDisposable
         await ExecuteAdminAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
         _management.Dispose();
         IngressHttp?.Dispose();
-        SandboxesHttp?.Dispose();
+        foreach (var http in ConsumerHttp.Values)
+        {
+            http.Dispose();
+        }
     }
 
     private Task CreateDatabaseAsync() => ExecuteAdminAsync($"CREATE DATABASE \"{Name}\"");
@@ -144,6 +178,30 @@ public sealed class PipelineTopology : IAsyncDisposable
         Eventually.WaitAsync(async () =>
             (await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}")).IsSuccessStatusCode,
             TimeSpan.FromSeconds(60), $"queue {queue} to be declared", Diagnostics);
+}
+
+/// <summary>A consumer service as the tests start it: its project, its connection string name, its main queue.</summary>
+public sealed record ConsumerService(string Name, string Project, string Assembly, string ConnectionName, string Queue)
+{
+    public static readonly ConsumerService Sandboxes =
+        new("sandboxes", "Consumers/Sandboxes", "Pipeline.Consumers.Sandboxes", "Sandboxes", "sandboxes-lifecycle");
+
+    public static readonly ConsumerService Credits =
+        new("credits", "Consumers/Credits", "Pipeline.Consumers.Credits", "Credits", "credits-usage");
+
+    public static readonly ConsumerService Rooms =
+        new("rooms", "Consumers/Rooms", "Pipeline.Consumers.Rooms", "Rooms", "rooms-livekit");
+}
+
+public sealed class TopologyOptions
+{
+    public List<ConsumerService> Consumers { get; init; } = [ConsumerService.Sandboxes];
+
+    /// <summary>Extra settings for Ingress (provider secrets, sources), as environment variables.</summary>
+    public Dictionary<string, string> IngressEnvironment { get; init; } = [];
+
+    /// <summary>Extra settings for every consumer service (admin keys, thresholds).</summary>
+    public Dictionary<string, string> ConsumerEnvironment { get; init; } = [];
 }
 
 /// <summary>E2B test events in both wire formats, signed the way E2B (or the seeds' deployments) sign them.</summary>
