@@ -1,5 +1,5 @@
 using Pipeline.Hosting;
-using Pipeline.Ingress.Outbox;
+using Pipeline.Hosting.Outbox;
 using Pipeline.Ingress.Providers.E2b;
 using Pipeline.Ingress.Providers.Generic;
 using Pipeline.Ingress.Providers.LiveKit;
@@ -21,16 +21,13 @@ public static class IngressExtensions
         services.AddHealthChecks().AddDbContextCheck<IngressDbContext>("ingress-database", tags: [ServiceDefaults.ReadyTag]);
 
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddE2bProvider();
         services.AddLiveKitProvider();
         services.AddNewApiProvider();
         services.AddGenericProvider();
 
-        services.AddSingleton<OutboxSignal>();
-        services.AddScoped<OutboxStore>();
+        services.AddPipelineOutbox<IngressDbContext>();
         services.AddScoped<ReceiptWriter>();
-        services.AddHostedService<OutboxDispatcher>();
         return builder;
     }
 

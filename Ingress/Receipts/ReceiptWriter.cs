@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
-using Pipeline.Ingress.Outbox;
+using Pipeline.Hosting.Outbox;
 using Pipeline.Persistence.Ingress;
-using Pipeline.Persistence.Outbox;
 
 namespace Pipeline.Ingress.Receipts;
 
@@ -21,7 +20,7 @@ public sealed record IncomingWebhook(
 /// Records a receipt and its outbox rows in one transaction, then wakes the dispatcher. The unit of work is a
 /// whole <see cref="IncomingWebhook"/>, so several can later share one commit without changing callers.
 /// </summary>
-public sealed class ReceiptWriter(IngressDbContext db, OutboxSignal signal)
+public sealed class ReceiptWriter(IngressDbContext db, OutboxSignal<IngressDbContext> signal)
 {
     public async Task<AcceptOutcome> AcceptAsync(IncomingWebhook webhook, CancellationToken cancellationToken)
     {
@@ -41,14 +40,7 @@ public sealed class ReceiptWriter(IngressDbContext db, OutboxSignal signal)
         });
         foreach (var message in webhook.Messages)
         {
-            db.Outbox.Add(new OutboxMessage
-            {
-                Id = Guid.CreateVersion7(),
-                ReceiptId = webhook.ReceiptId,
-                MessageType = OutboxMessageTypes.NameOf(message.GetType()),
-                Body = OutboxMessageTypes.Serialize(message),
-                CreatedAt = webhook.ReceivedAt,
-            });
+            db.Outbox.Enqueue(message, webhook.ReceiptId, webhook.ReceivedAt);
         }
 
         try

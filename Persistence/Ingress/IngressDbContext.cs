@@ -4,7 +4,7 @@ using Pipeline.Persistence.Outbox;
 namespace Pipeline.Persistence.Ingress;
 
 /// <summary>Ingress's tables: receipts and the outbox.</summary>
-public abstract class IngressDbContext(DbContextOptions options) : PipelineDbContext(options)
+public abstract class IngressDbContext(DbContextOptions options) : PipelineDbContext(options), IOutboxDbContext
 {
     public const string MigrationsHistoryTable = "__ingress_migrations";
 
@@ -22,16 +22,7 @@ public abstract class IngressDbContext(DbContextOptions options) : PipelineDbCon
             e.HasIndex(x => new { x.Provider, x.DedupKey }).IsUnique();
             e.HasIndex(x => x.ReceivedAt);
         });
-        modelBuilder.Entity<OutboxMessage>(e =>
-        {
-            e.ToTable("ingress_outbox");
-            e.HasKey(x => x.Id);
-            e.Property(x => x.MessageType).HasMaxLength(300);
-            e.Property(x => x.LockedBy).HasMaxLength(100);
-            e.Property(x => x.LastError).HasMaxLength(2000);
-            e.HasIndex(x => new { x.SentAt, x.CreatedAt });
-            e.HasIndex(x => x.ReceiptId);
-        });
+        modelBuilder.MapOutbox("ingress_outbox");
     }
 }
 

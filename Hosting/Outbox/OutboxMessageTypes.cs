@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Pipeline.Messages.Sandboxes;
 
-namespace Pipeline.Ingress.Outbox;
+namespace Pipeline.Hosting.Outbox;
 
 /// <summary>Turns contracts into outbox bodies and back. Only types of the Messages assembly may be published.</summary>
 public static class OutboxMessageTypes

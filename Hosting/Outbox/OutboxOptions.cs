@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Pipeline.Ingress.Outbox;
+namespace Pipeline.Hosting.Outbox;
 
 /// <summary>The <c>Outbox</c> section: how the dispatcher claims and publishes rows.</summary>
 public sealed class OutboxOptions

@@ -1,7 +1,7 @@
-namespace Pipeline.Ingress.Outbox;
+namespace Pipeline.Hosting.Outbox;
 
 /// <summary>Wakes the dispatcher right after a commit added rows, so publishing does not wait for the next poll.</summary>
-public sealed class OutboxSignal
+public sealed class OutboxSignal<TContext>
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 

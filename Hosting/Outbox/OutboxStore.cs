@@ -1,15 +1,14 @@
 using Microsoft.EntityFrameworkCore;
-using Pipeline.Persistence.Ingress;
 using Pipeline.Persistence.Outbox;
 
-namespace Pipeline.Ingress.Outbox;
+namespace Pipeline.Hosting.Outbox;
 
 /// <summary>
 /// Claims, completes and releases outbox rows. A claim is a conditional UPDATE that re-checks the lease, so two
 /// replicas racing for the same rows never both get one: the database serializes the two updates of a row and
 /// the second finds the lease already taken. Portable across PostgreSQL, SQL Server and SQLite.
 /// </summary>
-public sealed class OutboxStore(IngressDbContext db)
+public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxDbContext
 {
     public async Task<List<OutboxMessage>> ClaimAsync(int batchSize, TimeSpan lease, string owner, CancellationToken cancellationToken)
     {

@@ -1,27 +1,31 @@
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Persistence.Outbox;
 
-namespace Pipeline.Ingress.Outbox;
+namespace Pipeline.Hosting.Outbox;
 
 /// <summary>
 /// Publishes outbox rows: woken after each commit, polling as a fallback. Rows are claimed with a lease, published
 /// with publisher confirms under the row id as MessageId, and marked sent only after the broker confirmed them.
 /// While the broker is away, rows wait with a growing delay; nothing is dropped.
 /// </summary>
-public sealed partial class OutboxDispatcher(
+public sealed partial class OutboxDispatcher<TContext>(
     IServiceScopeFactory scopes,
     IBus bus,
-    OutboxSignal signal,
+    OutboxSignal<TContext> signal,
     IOptionsMonitor<OutboxOptions> options,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+    ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
+    where TContext : IOutboxDbContext
 {
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
     private DateTime _nextCleanup = DateTime.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarted(logger, _owner);
+        LogStarted(logger, typeof(TContext).Name, _owner);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -55,7 +59,7 @@ public sealed partial class OutboxDispatcher(
     private async Task<(int Published, int Failed)> DispatchBatchAsync(OutboxOptions settings, CancellationToken stoppingToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var store = scope.ServiceProvider.GetRequiredService<OutboxStore>();
+        var store = scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>();
         var rows = await store.ClaimAsync(settings.BatchSize, settings.Lease, _owner, stoppingToken);
         if (rows.Count == 0)
         {
@@ -136,7 +140,7 @@ public sealed partial class OutboxDispatcher(
 
         _nextCleanup = DateTime.UtcNow + TimeSpan.FromMinutes(5);
         await using var scope = scopes.CreateAsyncScope();
-        var deleted = await scope.ServiceProvider.GetRequiredService<OutboxStore>()
+        var deleted = await scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>()
             .DeleteSentBeforeAsync(DateTime.UtcNow - settings.RetainSent, stoppingToken);
         if (deleted > 0)
         {
@@ -151,8 +155,8 @@ public sealed partial class OutboxDispatcher(
         return TimeSpan.FromMilliseconds(Math.Min(millis * jitter, settings.MaxRetryDelay.TotalMilliseconds));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox dispatcher {Owner} started")]
-    private static partial void LogStarted(ILogger logger, string owner);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox dispatcher for {Context} started as {Owner}")]
+    private static partial void LogStarted(ILogger logger, string context, string owner);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} outbox messages")]
     private static partial void LogPublished(ILogger logger, int count);

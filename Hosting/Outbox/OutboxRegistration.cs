@@ -1,0 +1,35 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pipeline.Persistence.Outbox;
+
+namespace Pipeline.Hosting.Outbox;
+
+public static class OutboxRegistration
+{
+    /// <summary>Publishes what <typeparamref name="TContext"/>'s outbox table holds (one dispatcher per context).</summary>
+    public static IServiceCollection AddPipelineOutbox<TContext>(this IServiceCollection services)
+        where TContext : class, IOutboxDbContext
+    {
+        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<OutboxSignal<TContext>>();
+        services.TryAddScoped<OutboxStore<TContext>>();
+        services.AddHostedService<OutboxDispatcher<TContext>>();
+        return services;
+    }
+
+    /// <summary>Adds a message to be published once the surrounding SaveChanges commits.</summary>
+    public static OutboxMessage Enqueue(this DbSet<OutboxMessage> outbox, object message, Guid? receiptId, DateTime now)
+    {
+        var row = new OutboxMessage
+        {
+            Id = Guid.CreateVersion7(),
+            ReceiptId = receiptId,
+            MessageType = OutboxMessageTypes.NameOf(message.GetType()),
+            Body = OutboxMessageTypes.Serialize(message),
+            CreatedAt = now,
+        };
+        outbox.Add(row);
+        return row;
+    }
+}
