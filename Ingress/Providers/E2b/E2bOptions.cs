@@ -4,7 +4,7 @@ namespace Pipeline.Ingress.Providers.E2b;
 
 /// <summary>
 /// <c>Providers:E2b</c>. Secrets is a list so a new secret can be added before the old one is removed
-/// (rotation); <c>E2B_WEBHOOK_SECRET</c>, the variable the seeds use, is added to it.
+/// (rotation); <c>E2B_WEBHOOK_SECRET</c>, the variable the seeds use, is added to it. No secret: E2B is off.
 /// </summary>
 public sealed class E2bOptions
 {
@@ -30,12 +30,7 @@ public sealed class E2bOptionsSetup(IConfiguration configuration) : IPostConfigu
 
     public ValidateOptionsResult Validate(string? name, E2bOptions options)
     {
-        if (options.Secrets.Count == 0)
-        {
-            return ValidateOptionsResult.Fail(
-                $"No E2B signing secret: set {E2bOptions.SecretVariable} or {E2bOptions.Section}:Secrets:0.");
-        }
-
+        // No secret: the provider is off and its endpoint answers 404, so a deployment need not use E2B.
         var weak = options.Secrets.Count(s => s.Length < E2bOptions.MinimumSecretLength);
         return weak > 0
             ? ValidateOptionsResult.Fail(

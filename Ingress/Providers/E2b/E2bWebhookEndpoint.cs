@@ -13,8 +13,13 @@ public static class E2bWebhookEndpoint
     {
         Provider = Provider,
         KeptHeaders = ["content-type", "user-agent", "e2b-webhook-id", "e2b-delivery-id", "e2b-signature-version", "x-forwarded-for"],
-        Verify = (body, request) => E2bSignatureVerifier.Verify(
-            body, request.Headers, request.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<E2bOptions>>().CurrentValue.Secrets),
+        Verify = (body, request) =>
+        {
+            var secrets = request.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<E2bOptions>>().CurrentValue.Secrets;
+            return secrets.Count == 0
+                ? VerificationResult.Invalid("provider not configured", StatusCodes.Status404NotFound)
+                : E2bSignatureVerifier.Verify(body, request.Headers, secrets);
+        },
         Normalize = (body, receiptId, _) =>
         {
             var normalized = E2bEventNormalizer.Normalize(body, receiptId);
