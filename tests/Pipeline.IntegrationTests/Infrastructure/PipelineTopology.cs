@@ -17,10 +17,14 @@ public sealed class PipelineTopology : IAsyncDisposable
     private readonly HttpClient _management;
     private readonly string _adminConnection;
 
-    private PipelineTopology(TestServices services, string name)
+    private readonly bool _separateDatabases;
+    private readonly List<string> _createdDatabases = [];
+
+    private PipelineTopology(TestServices services, string name, bool separateDatabases)
     {
         _services = services;
         Name = name;
+        _separateDatabases = separateDatabases;
         Secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var admin = new NpgsqlConnectionStringBuilder(services.Postgres);
         _adminConnection = admin.ConnectionString;
@@ -52,10 +56,15 @@ public sealed class PipelineTopology : IAsyncDisposable
 
     public static async Task<PipelineTopology> StartAsync(TestServices services, TopologyOptions options)
     {
-        var topology = new PipelineTopology(services, "t_" + Guid.NewGuid().ToString("N")[..12]);
+        var topology = new PipelineTopology(services, "t_" + Guid.NewGuid().ToString("N")[..12], options.SeparateDatabases);
         try
         {
-            await topology.CreateDatabaseAsync();
+            foreach (var database in topology.Databases(options))
+            {
+                await topology.ExecuteAdminAsync($"CREATE DATABASE \"{database}\"");
+                topology._createdDatabases.Add(database);
+            }
+
             await topology.CreateVhostAsync();
 
             // Consumers first: their queues and bindings must exist before anything is published.
@@ -93,10 +102,58 @@ public sealed class PipelineTopology : IAsyncDisposable
         return environment;
     }
 
+    /// <summary>The connection string of a service's database (all share one unless SeparateDatabases is set).</summary>
+    public string DatabaseOf(string connectionName) =>
+        new NpgsqlConnectionStringBuilder(Database) { Database = DatabaseName(connectionName) }.ConnectionString;
+
+    /// <summary>Makes a service's database refuse connections (and drops the open ones), or accept them again.</summary>
+    public async Task SetDatabaseAvailableAsync(string connectionName, bool available)
+    {
+        var name = DatabaseName(connectionName);
+        await ExecuteAdminAsync($"ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {(available ? "true" : "false")}");
+        if (!available)
+        {
+            await ExecuteAdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()");
+        }
+    }
+
+    /// <summary>Runs the operator tool (pipeline-ops) against this topology's broker and vhost.</summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunOpsAsync(params string[] args)
+    {
+        var dll = Path.Combine(RepoPaths.Root, "Ops", "bin", RepoPaths.Configuration, "net10.0", "pipeline-ops.dll");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.ArgumentList.Add("--rabbitmq");
+        info.ArgumentList.Add($"amqp://guest:guest@127.0.0.1:{_services.RabbitMq.Port}/{Name}");
+        info.ArgumentList.Add("--management");
+        info.ArgumentList.Add(_services.RabbitMqManagement.ToString());
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    private string DatabaseName(string connectionName) => _separateDatabases ? $"{Name}_{connectionName.ToLowerInvariant()}" : Name;
+
+    private IEnumerable<string> Databases(TopologyOptions options) =>
+        _separateDatabases ? options.Consumers.Select(c => c.ConnectionName).Append("Ingress").Select(DatabaseName) : [Name];
+
     private Dictionary<string, string> BaseEnvironment(int brokerPort, string connectionName) => new()
     {
         ["Database__Provider"] = "PostgreSql",
-        [$"ConnectionStrings__{connectionName}"] = Database,
+        [$"ConnectionStrings__{connectionName}"] = DatabaseOf(connectionName),
         ["Bus__Transport"] = "RabbitMq",
         ["Bus__RabbitMq"] = $"amqp://guest:guest@127.0.0.1:{brokerPort}/{Name}",
         ["E2B_WEBHOOK_SECRET"] = Secret,
@@ -114,9 +171,18 @@ public sealed class PipelineTopology : IAsyncDisposable
         return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>() : null;
     }
 
-    public async Task<long> CountAsync(string sql)
+    public async Task<T> ScalarAsync<T>(string sql, string connectionName = "Ingress")
     {
-        await using var connection = new NpgsqlConnection(Database);
+        await using var connection = new NpgsqlConnection(DatabaseOf(connectionName));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <param name="connectionName">Whose database to ask when each service has its own (default: Ingress's).</param>
+    public async Task<long> CountAsync(string sql, string connectionName = "Ingress")
+    {
+        await using var connection = new NpgsqlConnection(DatabaseOf(connectionName));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L);
@@ -147,7 +213,10 @@ public sealed class PipelineTopology : IAsyncDisposable
         await BrokerProxy.DisposeAsync();
         await _management.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(Name)}");
         NpgsqlConnection.ClearAllPools();
-        await ExecuteAdminAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+        foreach (var database in _createdDatabases)
+        {
+            await ExecuteAdminAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        }
         _management.Dispose();
         IngressHttp?.Dispose();
         foreach (var http in ConsumerHttp.Values)
@@ -155,8 +224,6 @@ public sealed class PipelineTopology : IAsyncDisposable
             http.Dispose();
         }
     }
-
-    private Task CreateDatabaseAsync() => ExecuteAdminAsync($"CREATE DATABASE \"{Name}\"");
 
     private async Task ExecuteAdminAsync(string sql)
     {
@@ -199,6 +266,9 @@ public sealed class TopologyOptions
 
     /// <summary>Extra settings for Ingress (provider secrets, sources), as environment variables.</summary>
     public Dictionary<string, string> IngressEnvironment { get; init; } = [];
+
+    /// <summary>Give every service its own database, so one can be taken away while the others work.</summary>
+    public bool SeparateDatabases { get; init; }
 
     /// <summary>Extra settings for every consumer service (admin keys, thresholds).</summary>
     public Dictionary<string, string> ConsumerEnvironment { get; init; } = [];

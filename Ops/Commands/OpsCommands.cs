@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Pipeline.Ops.DeadLetters;
+
+namespace Pipeline.Ops.Commands;
+
+/// <summary>pipeline-ops: the operator's tool. Every command prints what it did and exits non-zero on failure.</summary>
+public static class OpsCommands
+{
+    private static readonly Option<string> RabbitMq = new("--rabbitmq")
+    {
+        Description = "Broker URI, amqp://user:password@host:port/vhost (env PIPELINE_RABBITMQ, else Bus__RabbitMq)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PIPELINE_RABBITMQ")
+                                   ?? Environment.GetEnvironmentVariable("Bus__RabbitMq")
+                                   ?? "amqp://guest:guest@127.0.0.1:5672/",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> Management = new("--management")
+    {
+        Description = "RabbitMQ management API (env PIPELINE_RABBITMQ_MANAGEMENT; default: the broker's host on port 15672)",
+        Recursive = true,
+    };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Pipeline operator tool: dead letters, outbox, test events.");
+        root.Options.Add(RabbitMq);
+        root.Options.Add(Management);
+        root.Subcommands.Add(DeadLetterCommands.Build(ConnectAsync));
+        return root;
+    }
+
+    private static Task<DeadLetterClient> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var amqp = ParseUri(parse.GetValue(RabbitMq), "--rabbitmq", "amqp", "amqps");
+        var managementText = parse.GetValue(Management) ?? Environment.GetEnvironmentVariable("PIPELINE_RABBITMQ_MANAGEMENT");
+        var management = string.IsNullOrEmpty(managementText)
+            ? new Uri($"http://{amqp.Host}:15672/")
+            : ParseUri(managementText, "--management", "http", "https");
+        return DeadLetterClient.ConnectAsync(amqp, management, cancellationToken);
+    }
+
+    private static Uri ParseUri(string? value, string option, params string[] schemes)
+    {
+        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && schemes.Contains(uri.Scheme))
+        {
+            return uri;
+        }
+
+        throw new ArgumentException($"{option} must be an absolute {string.Join(" or ", schemes)} URI; got '{value}'.");
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Net;
+using Pipeline.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Pipeline.IntegrationTests.Ops;
+
+/// <summary>
+/// The consumer's database goes away: messages exhaust their retries and land in the dead letters; the operator
+/// lists and inspects them with pipeline-ops, the database returns, a replay applies every one exactly once.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+    private const string ErrorQueue = "sandboxes-lifecycle_error";
+
+    [Fact]
+    public async Task Dead_letters_from_a_database_outage_are_listed_inspected_and_replayed_once_it_returns()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions { SeparateDatabases = true });
+        const int events = 12;
+
+        await pipeline.SetDatabaseAvailableAsync("Sandboxes", available: false);
+        for (var i = 0; i < events; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(E2bEvents.V2("create", $"sbx-dl-{i}", DateTime.UtcNow))).StatusCode);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await Eventually.WaitAsync(() => pipeline.QueueDepthAsync(ErrorQueue), d => d.Ready == events, Deadline,
+            $"{events} dead letters", pipeline.Diagnostics);
+        output.WriteLine($"{events} messages dead-lettered {clock.ElapsedMilliseconds} ms after the last was accepted");
+
+        var list = await pipeline.RunOpsAsync("dead-letters", "list");
+        output.WriteLine(list.Output + list.Error);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains($"{ErrorQueue}: {events} dead letters", list.Output);
+        Assert.Contains("Npgsql", list.Output);
+        Assert.Contains("Pipeline.Messages.Sandboxes:SandboxLifecycleEventV1", list.Output);
+
+        var messageId = await pipeline.ScalarAsync<Guid>("""SELECT "Id" FROM ingress_outbox ORDER BY "CreatedAt" LIMIT 1""");
+        var show = await pipeline.RunOpsAsync("dead-letters", "show", messageId.ToString());
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("sbx-dl-0", show.Output);
+        Assert.Contains("replays to sandboxes-lifecycle", show.Output);
+        Assert.Contains("MT-Fault-ExceptionType", show.Output);
+
+        var dryRun = await pipeline.RunOpsAsync("dead-letters", "replay", "--dry-run");
+        Assert.Equal(0, dryRun.ExitCode);
+        Assert.Contains($"dry run: {events} of {events}", dryRun.Output);
+        var refused = await pipeline.RunOpsAsync("dead-letters", "purge");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(events, (await pipeline.QueueDepthAsync(ErrorQueue)).Ready);
+
+        await pipeline.SetDatabaseAvailableAsync("Sandboxes", available: true);
+        var replay = await pipeline.RunOpsAsync("dead-letters", "replay", "--queue", "sandboxes-lifecycle", "--rate", "100");
+        output.WriteLine(replay.Output + replay.Error);
+        Assert.Equal(0, replay.ExitCode);
+        Assert.Contains($"replayed {events} of {events}", replay.Output);
+
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes", "Sandboxes"),
+            n => n == events, Deadline, "every replayed event applied", pipeline.Diagnostics);
+        Assert.Equal(events, await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox", "Sandboxes"));
+        Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes""", "Sandboxes"));
+        await Eventually.WaitAsync(() => pipeline.QueueDepthAsync(ErrorQueue), d => d == (0, 0), Deadline, "no dead letters left");
+    }
+}
