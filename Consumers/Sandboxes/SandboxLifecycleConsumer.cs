@@ -1,4 +1,5 @@
 using MassTransit;
+using Pipeline.Hosting.Bus;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Messages.Sandboxes;
 using Pipeline.Persistence.Inbox;
@@ -15,7 +16,7 @@ public sealed partial class SandboxLifecycleConsumer(SandboxesDbContext db, ILog
     public async Task Consume(ConsumeContext<SandboxLifecycleEventV1> context)
     {
         var e = context.Message;
-        var messageId = context.MessageId ?? throw new InvalidOperationException("A lifecycle message without a MessageId cannot be deduplicated.");
+        var messageId = context.MessageId ?? throw new PermanentMessageException("A lifecycle message without a MessageId cannot be deduplicated.");
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["MessageId"] = messageId,

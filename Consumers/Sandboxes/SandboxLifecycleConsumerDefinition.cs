@@ -1,4 +1,5 @@
 using MassTransit;
+using Pipeline.Hosting.Bus;
 
 namespace Pipeline.Consumers.Sandboxes;
 
@@ -17,14 +18,6 @@ public sealed class SandboxLifecycleConsumerDefinition : ConsumerDefinition<Sand
         IConsumerConfigurator<SandboxLifecycleConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.SetQuorumQueue();
-        }
-
-        // Concurrency conflicts on one sandbox and passing database faults are retried in memory; a message that
-        // still fails goes to sandboxes-lifecycle_error with the fault in its headers.
-        endpointConfigurator.UseMessageRetry(r =>
-            r.Exponential(6, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
+        endpointConfigurator.UsePipelineDefaults();
     }
 }

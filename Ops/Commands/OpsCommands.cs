@@ -27,6 +27,8 @@ public static class OpsCommands
         root.Options.Add(RabbitMq);
         root.Options.Add(Management);
         root.Subcommands.Add(DeadLetterCommands.Build(ConnectAsync));
+        root.Subcommands.Add(OutboxCommands.Build());
+        root.Subcommands.Add(SendTestCommands.Build());
         return root;
     }
 

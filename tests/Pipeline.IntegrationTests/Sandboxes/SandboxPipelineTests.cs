@@ -39,6 +39,15 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         Assert.Equal(HttpStatusCode.NotFound, (await pipeline.SandboxesHttp.GetAsync("api/sandboxes/sbx-never-seen")).StatusCode);
         var active = JsonDocument.Parse(await pipeline.SandboxesHttp.GetStringAsync("api/sandboxes?state=running")).RootElement;
         Assert.Equal(0, active.GetArrayLength());
+
+        // The operator's "send test event" button: a correctly signed sample in each format reaches the registry.
+        foreach (var format in new[] { "v2", "seed" })
+        {
+            var sent = await pipeline.RunOpsAsync("send-test", "e2b", "create", "--format", format, "--sandbox", $"sbx-ops-{format}",
+                "--url", pipeline.Ingress.BaseAddress.ToString(), "--secret", pipeline.Secret);
+            Assert.True(sent.ExitCode == 0, sent.Output + sent.Error);
+            await Eventually.WaitAsync(() => pipeline.GetSandboxAsync($"sbx-ops-{format}"), s => s is not null, Deadline, "test event applied", pipeline.Diagnostics);
+        }
     }
 
     [Fact]
@@ -105,6 +114,10 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         Assert.Equal(events, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
         Assert.Equal(events, await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL"""));
         Assert.Equal(0, await pipeline.CountAsync("SELECT count(*) FROM sandboxes"));
+        var status = await pipeline.RunOpsAsync("outbox", "status", "--provider", "PostgreSql", "--connection", pipeline.DatabaseOf("Ingress"));
+        output.WriteLine(status.Output + status.Error);
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains($"ingress_outbox: {events} pending", status.Output);
 
         pipeline.BrokerProxy.Restore();
         clock.Restart();
