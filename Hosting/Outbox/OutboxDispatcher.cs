@@ -1,4 +1,5 @@
 using MassTransit;
+using Prometheus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,8 +21,10 @@ public sealed partial class OutboxDispatcher<TContext>(
     ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
     where TContext : IOutboxDbContext
 {
+    private static readonly string ContextName = typeof(TContext).Name;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
     private DateTime _nextCleanup = DateTime.MinValue;
+    private DateTime _nextMeasure = DateTime.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,6 +35,7 @@ public sealed partial class OutboxDispatcher<TContext>(
             var settings = options.CurrentValue;
             try
             {
+                await MeasureBacklogAsync(stoppingToken);
                 var (published, failed) = await DispatchBatchAsync(settings, stoppingToken);
                 failures = failed > 0 && published == 0 ? failures + 1 : 0;
                 if (published > 0 && failed == 0)
@@ -80,11 +84,18 @@ public sealed partial class OutboxDispatcher<TContext>(
         {
             // Not cancellable: the broker has these, so recording it must not be skipped at shutdown.
             await store.MarkSentAsync(sent, CancellationToken.None);
+            OutboxMetrics.Published.WithLabels(ContextName).Inc(sent.Count);
+            var now = DateTime.UtcNow;
+            foreach (var row in rows.Where((_, i) => results[i] is null))
+            {
+                OutboxMetrics.DispatchDelay.WithLabels(ContextName).Observe((now - row.CreatedAt).TotalSeconds);
+            }
         }
 
         var failed = rows.Count - sent.Count;
         if (failed > 0)
         {
+            OutboxMetrics.PublishFailures.WithLabels(ContextName).Inc(failed);
             for (var i = 0; i < rows.Count; i++)
             {
                 if (results[i] is { } error)
@@ -107,6 +118,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         try
         {
             var message = OutboxMessageTypes.Deserialize(row.MessageType, row.Body);
+            using var timer = OutboxMetrics.PublishDuration.WithLabels(ContextName).NewTimer();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(settings.PublishTimeout);
             await bus.Publish(message, message.GetType(), context =>
@@ -146,6 +158,21 @@ public sealed partial class OutboxDispatcher<TContext>(
         {
             LogCleanup(logger, deleted);
         }
+    }
+
+    /// <summary>Backlog gauges, refreshed every couple of seconds whatever the dispatcher is doing.</summary>
+    private async Task MeasureBacklogAsync(CancellationToken stoppingToken)
+    {
+        if (DateTime.UtcNow < _nextMeasure)
+        {
+            return;
+        }
+
+        _nextMeasure = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        await using var scope = scopes.CreateAsyncScope();
+        var (pending, oldest) = await scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>().BacklogAsync(stoppingToken);
+        OutboxMetrics.Pending.WithLabels(ContextName).Set(pending);
+        OutboxMetrics.OldestAge.WithLabels(ContextName).Set(oldest is { } at ? Math.Max(0, (DateTime.UtcNow - at).TotalSeconds) : 0);
     }
 
     private static TimeSpan Backoff(int attempt, OutboxOptions settings)

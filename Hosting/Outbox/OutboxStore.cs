@@ -58,6 +58,14 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
                 .SetProperty(o => o.LockedUntil, retryAt), cancellationToken);
     }
 
+    public async Task<(int Pending, DateTime? Oldest)> BacklogAsync(CancellationToken cancellationToken)
+    {
+        var pending = db.Outbox.AsNoTracking().Where(o => o.SentAt == null);
+        var count = await pending.CountAsync(cancellationToken);
+        var oldest = count == 0 ? null : await pending.MinAsync(o => (DateTime?)o.CreatedAt, cancellationToken);
+        return (count, oldest);
+    }
+
     public Task<int> DeleteSentBeforeAsync(DateTime before, CancellationToken cancellationToken) =>
         db.Outbox.Where(o => o.SentAt != null && o.SentAt < before).ExecuteDeleteAsync(cancellationToken);
 }

@@ -118,6 +118,8 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         output.WriteLine(status.Output + status.Error);
         Assert.Equal(0, status.ExitCode);
         Assert.Contains($"ingress_outbox: {events} pending", status.Output);
+        await Eventually.WaitAsync(async () => await pipeline.IngressHttp.GetStringAsync("metrics"),
+            m => m.Contains($"pipeline_outbox_pending{{context=\"IngressDbContext\"}} {events}"), Deadline, "the backlog in /metrics");
 
         pipeline.BrokerProxy.Restore();
         clock.Restart();
@@ -127,6 +129,9 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
 
         Assert.Equal(0, await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL"""));
         Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes"""));
+        var metrics = await pipeline.IngressHttp.GetStringAsync("metrics");
+        Assert.Contains($"pipeline_outbox_published_total{{context=\"IngressDbContext\"}} {events}", metrics);
+        Assert.Contains($"pipeline_webhooks_accepted_total{{provider=\"e2b\",outcome=\"new\"}} {events}", metrics);
     }
 
     [Fact]
