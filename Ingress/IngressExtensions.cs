@@ -1,5 +1,6 @@
 using Pipeline.Hosting;
 using Pipeline.Hosting.Outbox;
+using Pipeline.Ingress.Admin;
 using Pipeline.Ingress.Providers.E2b;
 using Pipeline.Ingress.Providers.Generic;
 using Pipeline.Ingress.Providers.LiveKit;
@@ -27,6 +28,7 @@ public static class IngressExtensions
         services.AddGenericProvider();
 
         services.AddPipelineOutbox<IngressDbContext>();
+        services.AddAdminKey();
         services.AddScoped<ReceiptWriter>();
         return builder;
     }
@@ -38,6 +40,7 @@ public static class IngressExtensions
         app.MapNewApiWebhooks();
         app.MapGenericWebhooks(); // last: POST /webhooks/{name} for configured sources
         app.MapGet("/api/webhooks/health", () => Results.Ok(new { success = true, message = "Webhook service is healthy" }));
+        app.MapAdminApi();
         return app;
     }
 

@@ -20,9 +20,16 @@ public sealed class BusOptions : IValidatableObject
     /// <summary>amqp://user:password@host:port/vhost</summary>
     public string? RabbitMq { get; set; }
 
+    /// <summary>The RabbitMQ management API (for dead-letter operations); default: the broker's host, port 15672.</summary>
+    public string? RabbitMqManagement { get; set; }
+
     /// <summary>Messages a consumer endpoint works on at once.</summary>
     [Range(1, 1024)]
     public int PrefetchCount { get; set; } = 32;
+
+    public Uri ManagementUri() => RabbitMqManagement is { Length: > 0 } m
+        ? new Uri(m)
+        : new Uri($"http://{new Uri(RabbitMq!).Host}:15672/");
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

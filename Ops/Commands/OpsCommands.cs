@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Pipeline.Ops.DeadLetters;
+using Pipeline.Hosting.DeadLetters;
 
 namespace Pipeline.Ops.Commands;
 

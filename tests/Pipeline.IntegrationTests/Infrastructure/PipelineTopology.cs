@@ -156,6 +156,7 @@ public sealed class PipelineTopology : IAsyncDisposable
         [$"ConnectionStrings__{connectionName}"] = DatabaseOf(connectionName),
         ["Bus__Transport"] = "RabbitMq",
         ["Bus__RabbitMq"] = $"amqp://guest:guest@127.0.0.1:{brokerPort}/{Name}",
+        ["Bus__RabbitMqManagement"] = _services.RabbitMqManagement.ToString(),
         ["E2B_WEBHOOK_SECRET"] = Secret,
         // Short retry delays so a test sees the backlog drain within seconds of the broker's return.
         ["Outbox__PublishTimeout"] = "00:00:03",

@@ -18,7 +18,12 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
     [Fact]
     public async Task Dead_letters_from_a_database_outage_are_listed_inspected_and_replayed_once_it_returns()
     {
-        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions { SeparateDatabases = true });
+        var adminKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            SeparateDatabases = true,
+            IngressEnvironment = { ["ADMIN_API_KEY"] = adminKey },
+        });
         const int events = 12;
 
         await pipeline.SetDatabaseAvailableAsync("Sandboxes", available: false);
@@ -38,6 +43,14 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
         Assert.Contains($"{ErrorQueue}: {events} dead letters", list.Output);
         Assert.Contains("Npgsql", list.Output);
         Assert.Contains("Pipeline.Messages.Sandboxes:SandboxLifecycleEventV1", list.Output);
+
+        // The same view over HTTP, for the dashboard: only with the admin key.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await pipeline.IngressHttp.GetAsync("api/admin/dead-letters")).StatusCode);
+        using var admin = new HttpRequestMessage(HttpMethod.Get, "api/admin/dead-letters");
+        admin.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+        var view = System.Text.Json.JsonDocument.Parse(await (await pipeline.IngressHttp.SendAsync(admin)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(ErrorQueue, view[0].GetProperty("queue").GetString());
+        Assert.Equal(events, view[0].GetProperty("count").GetInt64());
 
         var messageId = await pipeline.ScalarAsync<Guid>("""SELECT "Id" FROM ingress_outbox ORDER BY "CreatedAt" LIMIT 1""");
         var show = await pipeline.RunOpsAsync("dead-letters", "show", messageId.ToString());

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using RabbitMQ.Client;
 
-namespace Pipeline.Ops.DeadLetters;
+namespace Pipeline.Hosting.DeadLetters;
 
 /// <summary>
 /// Lists, inspects, replays and purges MassTransit's <c>&lt;queue&gt;_error</c> queues. Nothing is lost at any step:

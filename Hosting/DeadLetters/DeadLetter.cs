@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using RabbitMQ.Client;
 
-namespace Pipeline.Ops.DeadLetters;
+namespace Pipeline.Hosting.DeadLetters;
 
 /// <summary>One message in a <c>&lt;queue&gt;_error</c> queue, with what MassTransit recorded about its fault.</summary>
 public sealed record DeadLetter(
