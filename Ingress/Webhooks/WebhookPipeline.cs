@@ -18,7 +18,8 @@ public sealed class WebhookRoute
     /// <summary>Overrides <c>Ingress:MaxBodyBytes</c> for this route.</summary>
     public int? MaxBodyBytes { get; init; }
 
-    public required Func<byte[], HttpRequest, VerificationResult> Verify { get; init; }
+    /// <summary>Asynchronous because some schemes (LiveKit's JWT) are checked through an async library API.</summary>
+    public required Func<byte[], HttpRequest, ValueTask<VerificationResult>> Verify { get; init; }
 
     public required Func<byte[], Guid, HttpRequest, WebhookNormalization> Normalize { get; init; }
 }
@@ -71,7 +72,7 @@ public static partial class WebhookPipeline
                 $"The body exceeds {limit} bytes.");
         }
 
-        var verification = route.Verify(body, http.Request);
+        var verification = await route.Verify(body, http.Request);
         if (!verification.IsValid)
         {
             return WebhookResponses.Reject(logger, route.Provider, verification.Status, verification.Reason);

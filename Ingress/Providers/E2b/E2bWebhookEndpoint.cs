@@ -16,9 +16,9 @@ public static class E2bWebhookEndpoint
         Verify = (body, request) =>
         {
             var secrets = request.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<E2bOptions>>().CurrentValue.Secrets;
-            return secrets.Count == 0
+            return ValueTask.FromResult(secrets.Count == 0
                 ? VerificationResult.Invalid("provider not configured", StatusCodes.Status404NotFound)
-                : E2bSignatureVerifier.Verify(body, request.Headers, secrets);
+                : E2bSignatureVerifier.Verify(body, request.Headers, secrets));
         },
         Normalize = (body, receiptId, _) =>
         {

@@ -1,0 +1,245 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Pipeline.Ingress.Providers.LiveKit;
+
+/// <summary>
+/// Checks a LiveKit webhook: the <c>Authorization</c> header is an HS256 JWT issued by an API key (<c>iss</c>) and
+/// signed with that key's secret, valid between <c>nbf</c> and <c>exp</c>, whose <c>sha256</c> claim is the Base64
+/// SHA-256 of the raw body. Built once per set of keys; safe to share between requests.
+/// </summary>
+public sealed class LiveKitSignatureVerifier
+{
+    public const string Scheme = "livekit-jwt";
+    public const string Sha256Claim = "sha256";
+
+    private const string BearerScheme = "Bearer";
+    private const int DigestSize = 32; // SHA-256
+
+    // Bound on the sha256 claim we are willing to decode; a SHA-256 digest needs 44 Base64 characters.
+    private const int MaxDigestChars = 128;
+
+    // HMAC-SHA256's block size. RFC 2104 pads a shorter key with zeros to this length before use, so a key padded
+    // here gives the same MAC; IdentityModel refuses HMAC keys under 256 bits, and LiveKit's own test vector (and
+    // some deployments) use shorter secrets.
+    private const int HmacBlockSize = 64;
+
+    private static readonly JsonWebTokenHandler Handler = new();
+
+    private readonly Dictionary<string, SymmetricSecurityKey> _keys;
+    private readonly TimeSpan _clockSkew;
+    private readonly TimeProvider _time;
+
+    /// <param name="keys">API key → secret.</param>
+    /// <param name="clockSkew">How far <c>nbf</c> and <c>exp</c> may be off from this machine's clock.</param>
+    /// <param name="time">The clock; the system clock unless a test fixes it.</param>
+    public LiveKitSignatureVerifier(IReadOnlyDictionary<string, string> keys, TimeSpan clockSkew, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _keys = new Dictionary<string, SymmetricSecurityKey>(StringComparer.Ordinal);
+        foreach (var (apiKey, secret) in keys)
+        {
+            if (!string.IsNullOrEmpty(apiKey) && !string.IsNullOrEmpty(secret))
+            {
+                _keys[apiKey] = SigningKey(secret);
+            }
+        }
+
+        _clockSkew = clockSkew < TimeSpan.Zero ? TimeSpan.Zero : clockSkew;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>False when no key is configured: the provider is disabled.</summary>
+    public bool IsConfigured => _keys.Count > 0;
+
+    /// <param name="rawBody">The request body exactly as received.</param>
+    /// <param name="authorization">The <c>Authorization</c> header: the raw JWT, or <c>Bearer</c> and the JWT.</param>
+    /// <returns>Valid with the scheme and API key, or Invalid with a short fixed reason. Never throws on bad input.</returns>
+    public async ValueTask<VerificationResult> VerifyAsync(ReadOnlyMemory<byte> rawBody, string? authorization)
+    {
+        if (!IsConfigured)
+        {
+            return VerificationResult.Invalid("provider not configured", StatusCodes.Status404NotFound);
+        }
+
+        var token = authorization.AsSpan().Trim();
+        if (token.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase)
+            && (token.Length == BearerScheme.Length || char.IsWhiteSpace(token[BearerScheme.Length])))
+        {
+            token = token[BearerScheme.Length..].TrimStart();
+        }
+
+        if (token.IsEmpty)
+        {
+            return VerificationResult.Invalid("missing authorization");
+        }
+
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token.ToString());
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenException)
+        {
+            return VerificationResult.Invalid("invalid token");
+        }
+
+        // Checked before any key is looked up, so "none", RS256 or HS384 never reach signature validation.
+        if (!string.Equals(jwt.Alg, SecurityAlgorithms.HmacSha256, StringComparison.Ordinal))
+        {
+            return VerificationResult.Invalid("unsupported algorithm");
+        }
+
+        if (!TryGetIssuer(jwt, out var apiKey))
+        {
+            return VerificationResult.Invalid("missing api key");
+        }
+
+        if (!_keys.TryGetValue(apiKey, out var signingKey))
+        {
+            return VerificationResult.Invalid("unknown api key");
+        }
+
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = apiKey,
+            ValidateIssuer = true,
+            ValidateAudience = false,
+            IssuerSigningKey = signingKey,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            RequireSignedTokens = true,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            ClockSkew = _clockSkew,
+            LifetimeValidator = ValidateLifetime,
+        };
+
+        var validation = await Handler.ValidateTokenAsync(jwt, parameters);
+        if (!validation.IsValid)
+        {
+            return VerificationResult.Invalid(Reason(validation.Exception));
+        }
+
+        if (!jwt.TryGetPayloadValue<string>(Sha256Claim, out var claimed) || string.IsNullOrWhiteSpace(claimed))
+        {
+            return VerificationResult.Invalid("missing sha256 claim");
+        }
+
+        Span<byte> expected = stackalloc byte[DigestSize];
+        if (!TryDecodeDigest(claimed, expected))
+        {
+            return VerificationResult.Invalid("malformed sha256 claim");
+        }
+
+        Span<byte> actual = stackalloc byte[DigestSize];
+        SHA256.HashData(rawBody.Span, actual);
+        return CryptographicOperations.FixedTimeEquals(actual, expected)
+            ? VerificationResult.Valid($"{Scheme} key {apiKey}")
+            : VerificationResult.Invalid("body hash mismatch");
+    }
+
+    // IdentityModel's own lifetime check reads the system clock; this one reads ours, with the same skew rules.
+    private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        if (expires is null)
+        {
+            throw new SecurityTokenNoExpirationException("token has no exp");
+        }
+
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (notBefore is { } nbf && nbf > now + _clockSkew)
+        {
+            throw new SecurityTokenNotYetValidException("token not yet valid") { NotBefore = nbf };
+        }
+
+        if (expires.Value < now - _clockSkew)
+        {
+            throw new SecurityTokenExpiredException("token expired") { Expires = expires.Value };
+        }
+
+        return true;
+    }
+
+    private static string Reason(Exception? exception) => exception switch
+    {
+        SecurityTokenExpiredException => "token expired",
+        SecurityTokenNotYetValidException => "token not yet valid",
+        SecurityTokenNoExpirationException => "missing expiry",
+        SecurityTokenInvalidAlgorithmException => "unsupported algorithm",
+        SecurityTokenInvalidIssuerException => "unknown api key",
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "invalid signature",
+        _ => "invalid token",
+    };
+
+    private static bool TryGetIssuer(JsonWebToken jwt, out string issuer)
+    {
+        try
+        {
+            issuer = jwt.Issuer;
+        }
+        catch (ArgumentException)
+        {
+            // A non-string iss.
+            issuer = "";
+        }
+
+        return !string.IsNullOrEmpty(issuer);
+    }
+
+    private static SymmetricSecurityKey SigningKey(string secret)
+    {
+        var bytes = Encoding.UTF8.GetBytes(secret);
+        if (bytes.Length < HmacBlockSize)
+        {
+            Array.Resize(ref bytes, HmacBlockSize);
+        }
+
+        return new SymmetricSecurityKey(bytes);
+    }
+
+    // LiveKit sends standard padded Base64; the unpadded and URL-safe spellings of the same digest are accepted too.
+    private static bool TryDecodeDigest(string value, Span<byte> destination)
+    {
+        var trimmed = value.AsSpan().Trim().TrimEnd('=');
+        if (trimmed.IsEmpty || trimmed.Length > MaxDigestChars)
+        {
+            return false;
+        }
+
+        Span<char> normalized = stackalloc char[MaxDigestChars + 3];
+        for (var i = 0; i < trimmed.Length; i++)
+        {
+            normalized[i] = trimmed[i] switch
+            {
+                '-' => '+',
+                '_' => '/',
+                var c => c,
+            };
+        }
+
+        var length = trimmed.Length;
+        switch (length % 4)
+        {
+            case 1:
+                return false;
+            case 2:
+                normalized[length++] = '=';
+                normalized[length++] = '=';
+                break;
+            case 3:
+                normalized[length++] = '=';
+                break;
+        }
+
+        Span<byte> bytes = stackalloc byte[(MaxDigestChars + 3) / 4 * 3];
+        if (!Convert.TryFromBase64Chars(normalized[..length], bytes, out var written) || written != DigestSize)
+        {
+            return false;
+        }
+
+        bytes[..DigestSize].CopyTo(destination);
+        return true;
+    }
+}
