@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Pipeline.Persistence.Ingress;
+using Pipeline.Persistence.Rooms;
 using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.Persistence;
@@ -40,4 +41,16 @@ public sealed class SqlServerSandboxesFactory : IDesignTimeDbContextFactory<SqlS
 {
     public SqlServerSandboxesDbContext CreateDbContext(string[] args) =>
         new(DesignTime.Options<SqlServerSandboxesDbContext>(DatabaseProvider.SqlServer, SandboxesDbContext.MigrationsHistoryTable));
+}
+
+public sealed class PostgreSqlRoomsFactory : IDesignTimeDbContextFactory<PostgreSqlRoomsDbContext>
+{
+    public PostgreSqlRoomsDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<PostgreSqlRoomsDbContext>(DatabaseProvider.PostgreSql, RoomsDbContext.MigrationsHistoryTable));
+}
+
+public sealed class SqlServerRoomsFactory : IDesignTimeDbContextFactory<SqlServerRoomsDbContext>
+{
+    public SqlServerRoomsDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<SqlServerRoomsDbContext>(DatabaseProvider.SqlServer, RoomsDbContext.MigrationsHistoryTable));
 }
