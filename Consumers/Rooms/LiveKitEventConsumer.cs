@@ -24,7 +24,7 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
         {
             ["MessageId"] = messageId,
             ["ReceiptId"] = e.ReceiptId,
-            ["EventId"] = e.EventId,
+            ["LiveKitEventId"] = e.EventId,
             ["RoomSid"] = roomSid ?? "",
             ["Provider"] = "livekit",
         });
@@ -131,12 +131,12 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
     [LoggerMessage(Level = LogLevel.Information, Message = "Room {RoomName} ({RoomSid}) finished ({Event}): {Sessions} sessions, peak {Peak} participants")]
     private static partial void LogFinished(ILogger logger, string roomName, string roomSid, string @event, int sessions, int peak);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {Event} {EventId} does not change a room; acknowledged without effect")]
-    private static partial void LogNotARoomEvent(ILogger logger, string @event, string eventId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {Event} {LiveKitEventId} does not change a room; acknowledged without effect")]
+    private static partial void LogNotARoomEvent(ILogger logger, string @event, string liveKitEventId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {Event} {EventId} message {MessageId} was applied before; acknowledged without effect")]
-    private static partial void LogDuplicateMessage(ILogger logger, string @event, string eventId, Guid messageId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {Event} {LiveKitEventId} message {MessageId} was applied before; acknowledged without effect")]
+    private static partial void LogDuplicateMessage(ILogger logger, string @event, string liveKitEventId, Guid messageId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit {Event} {EventId} was already applied under another message; {MessageId} acknowledged without effect")]
-    private static partial void LogDuplicateEvent(ILogger logger, string @event, string eventId, Guid messageId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit {Event} {LiveKitEventId} was already applied under another message; {MessageId} acknowledged without effect")]
+    private static partial void LogDuplicateEvent(ILogger logger, string @event, string liveKitEventId, Guid messageId);
 }
