@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Pipeline.Hosting.Bus;
 using Pipeline.Messages.Rooms;
 using Pipeline.Persistence.Inbox;
 using Pipeline.Persistence.Rooms;
@@ -18,7 +19,7 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
     public async Task Consume(ConsumeContext<LiveKitEventV1> context)
     {
         var e = context.Message;
-        var messageId = context.MessageId ?? throw new InvalidOperationException("A LiveKit message without a MessageId cannot be deduplicated.");
+        var messageId = context.MessageId ?? throw new PermanentMessageException("A LiveKit message without a MessageId cannot be deduplicated.");
         var roomSid = RoomStateMachine.RoomSidOf(e);
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
@@ -40,7 +41,10 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
                 return;
             }
 
-            if (await db.Events.AsNoTracking().AnyAsync(x => x.EventId == e.EventId, ct))
+            // Without an event id only the inbox and the idempotent merge guard the room (Ingress keys such a
+            // receipt by a hash of the body).
+            var ledgerId = string.IsNullOrWhiteSpace(e.EventId) ? null : e.EventId.Length <= 100 ? e.EventId : e.EventId[..100];
+            if (ledgerId is not null && await db.Events.AsNoTracking().AnyAsync(x => x.EventId == ledgerId, ct))
             {
                 outcome = Outcome.EventAlreadyApplied;
                 return;
@@ -52,14 +56,17 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
             after.Room.Version++;
             after.Room.EventCount++;
             Track(after);
-            db.Events.Add(new RoomEvent
+            if (ledgerId is not null)
             {
-                EventId = e.EventId,
-                RoomSid = after.Room.Sid,
-                Event = e.Event.Length <= 64 ? e.Event : e.Event[..64],
-                OccurredAt = e.CreatedAt.UtcDateTime,
-                AppliedAt = DateTime.UtcNow,
-            });
+                db.Events.Add(new RoomEvent
+                {
+                    EventId = ledgerId,
+                    RoomSid = after.Room.Sid,
+                    Event = e.Event,
+                    OccurredAt = e.CreatedAt.UtcDateTime,
+                    AppliedAt = DateTime.UtcNow,
+                });
+            }
         }, context.CancellationToken);
 
         if (!applied)

@@ -1,4 +1,5 @@
 using MassTransit;
+using Pipeline.Hosting.Bus;
 using Pipeline.Messages.Rooms;
 
 namespace Pipeline.Consumers.Rooms;
@@ -18,20 +19,14 @@ public sealed class LiveKitEventConsumerDefinition : ConsumerDefinition<LiveKitE
         IConsumerConfigurator<LiveKitEventConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.SetQuorumQueue();
-        }
+        // Quorum queue, in-memory exponential retry (concurrency conflicts on one room, passing database faults),
+        // then rooms-livekit_error with the fault in its headers.
+        endpointConfigurator.UsePipelineDefaults();
 
         // A busy room sends bursts of events; one room's events take turns in this process instead of colliding on
-        // the room row's version. Other instances can still collide: the retry below absorbs that.
+        // the room row's version. Other instances can still collide: the retry absorbs that.
         var partitioner = endpointConfigurator.CreatePartitioner(16);
         consumerConfigurator.Message<LiveKitEventV1>(m =>
             m.UsePartitioner(partitioner, c => c.Message.Room?.Sid ?? c.Message.Egress?.RoomId ?? c.Message.EventId));
-
-        // Concurrency conflicts on one room and passing database faults are retried in memory; a message that still
-        // fails goes to rooms-livekit_error with the fault in its headers.
-        endpointConfigurator.UseMessageRetry(r =>
-            r.Exponential(8, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
     }
 }

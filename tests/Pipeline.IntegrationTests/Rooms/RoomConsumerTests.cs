@@ -19,7 +19,7 @@ public sealed class RoomConsumerTests(TestServices services)
     [Fact]
     public async Task One_event_id_in_two_messages_shuffled_and_concurrent_counts_once()
     {
-        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions { Consumers = [ConsumerService.Rooms] });
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions { Consumers = [ConsumerService.Rooms], SeparateDatabases = true });
         var rooms = pipeline.ConsumerHttp[ConsumerService.Rooms];
         var t0 = new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
         var room = new LiveKitRoomV1 { Sid = "RM_consumer1", Name = "consumer-room", CreationTime = t0 };
@@ -88,10 +88,10 @@ public sealed class RoomConsumerTests(TestServices services)
         Assert.Equal("complete", egress.GetProperty("status").GetString());
         Assert.Equal("s3://recordings/consumer-room.mp4", Assert.Single(egress.GetProperty("locations").EnumerateArray()).GetString());
 
-        Assert.Equal(distinctRoomEvents, await pipeline.CountAsync("SELECT count(*) FROM room_events"));
-        Assert.Equal(events.Length * 2, await pipeline.CountAsync("SELECT count(*) FROM rooms_inbox"));
-        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM rooms"));
-        Assert.Equal(3, await pipeline.CountAsync("SELECT count(*) FROM room_participant_sessions"));
+        Assert.Equal(distinctRoomEvents, await pipeline.CountAsync("SELECT count(*) FROM room_events", "Rooms"));
+        Assert.Equal(events.Length * 2, await pipeline.CountAsync("SELECT count(*) FROM rooms_inbox", "Rooms"));
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM rooms", "Rooms"));
+        Assert.Equal(3, await pipeline.CountAsync("SELECT count(*) FROM room_participant_sessions", "Rooms"));
     }
 
     /// <summary>A MassTransit JSON envelope, as the outbox dispatcher's publish produces it.</summary>

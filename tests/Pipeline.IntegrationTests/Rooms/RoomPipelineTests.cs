@@ -23,6 +23,7 @@ public sealed class RoomPipelineTests(TestServices services, ITestOutputHelper o
         await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
         {
             Consumers = [ConsumerService.Rooms],
+            SeparateDatabases = true,
             IngressEnvironment = { ["LIVEKIT_API_KEY"] = apiKey, ["LIVEKIT_API_SECRET"] = apiSecret },
         });
         var rooms = pipeline.ConsumerHttp[ConsumerService.Rooms];
@@ -94,9 +95,9 @@ public sealed class RoomPipelineTests(TestServices services, ITestOutputHelper o
 
         // Two deliveries of each event, one receipt and one effect each.
         Assert.Equal(events.Count, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
-        Assert.Equal(events.Count, await pipeline.CountAsync("SELECT count(*) FROM rooms_inbox"));
-        Assert.Equal(events.Count, await pipeline.CountAsync("SELECT count(*) FROM room_events"));
-        Assert.Equal(3, await pipeline.CountAsync("SELECT count(*) FROM room_participant_sessions"));
+        Assert.Equal(events.Count, await pipeline.CountAsync("SELECT count(*) FROM rooms_inbox", "Rooms"));
+        Assert.Equal(events.Count, await pipeline.CountAsync("SELECT count(*) FROM room_events", "Rooms"));
+        Assert.Equal(3, await pipeline.CountAsync("SELECT count(*) FROM room_participant_sessions", "Rooms"));
 
         var finished = JsonDocument.Parse(await rooms.GetStringAsync("api/rooms?status=finished")).RootElement;
         Assert.Equal(sid, Assert.Single(finished.EnumerateArray()).GetProperty("sid").GetString());
