@@ -1,9 +1,50 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Pipeline.Ingress.Webhooks;
+
 namespace Pipeline.Ingress.Providers.Generic;
 
-/// <summary>Registration and routes of the Generic provider (POST /webhooks/{name}).</summary>
+/// <summary>
+/// Registration and route of the generic provider: every source configured under <c>Sources:{name}</c> is answered at
+/// <c>POST /webhooks/{name}</c> with its scheme (see <see cref="SourceSchemes"/>) and published as
+/// <see cref="Messages.Webhooks.WebhookReceivedV1"/>.
+/// </summary>
 public static class GenericProvider
 {
-    public static IServiceCollection AddGenericProvider(this IServiceCollection services) => services;
+    /// <summary>The metric label of requests to a name no source has: one series, whatever names are tried.</summary>
+    public const string UnknownSourceLabel = "unknown-source";
 
-    public static IEndpointRouteBuilder MapGenericWebhooks(this IEndpointRouteBuilder endpoints) => endpoints;
+    public static IServiceCollection AddGenericProvider(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<GenericSourcesOptions>()
+            .Configure<IConfiguration>((options, configuration) => options.Bind(configuration))
+            .ValidateOnStart();
+        services.AddSingleton<IOptionsChangeTokenSource<GenericSourcesOptions>>(sp =>
+            new ConfigurationChangeTokenSource<GenericSourcesOptions>(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<IValidateOptions<GenericSourcesOptions>, GenericSourcesValidator>();
+        services.AddSingleton<GenericSourceResolver>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapGenericWebhooks(this IEndpointRouteBuilder endpoints)
+    {
+        // The built-in providers' literal routes (/webhooks/e2b, …) take precedence over this pattern.
+        endpoints.MapPost("/webhooks/{name}", HandleAsync);
+        return endpoints;
+    }
+
+    private static Task<IResult> HandleAsync(HttpContext http, string name)
+    {
+        var route = http.RequestServices.GetRequiredService<GenericSourceResolver>().Resolve(name.ToLowerInvariant());
+        if (route is not null)
+        {
+            return WebhookPipeline.HandleAsync(http, route);
+        }
+
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Pipeline.Ingress.Webhooks");
+        IngressMetrics.Received.WithLabels(UnknownSourceLabel).Inc();
+        return Task.FromResult(WebhookResponses.Reject(logger, UnknownSourceLabel, StatusCodes.Status404NotFound,
+            GenericReasons.UnknownSource, "No webhook source is configured under this name."));
+    }
 }

@@ -1,0 +1,17 @@
+namespace Pipeline.Ingress.Providers.Generic;
+
+/// <summary>GitHub: <c>X-Hub-Signature-256: sha256=&lt;hex HMAC-SHA256(secret, body)&gt;</c>; no timestamp, so no replay window.</summary>
+public static class GitHubSignatureVerifier
+{
+    public const string SignatureHeader = "X-Hub-Signature-256";
+    public const string DeliveryHeader = "X-GitHub-Delivery";
+    public const string EventHeader = "X-GitHub-Event";
+    public const string SignaturePrefix = "sha256=";
+
+    public static VerificationResult Verify(ReadOnlySpan<byte> body, IHeaderDictionary headers, IReadOnlyList<string> secrets)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(secrets);
+        return HexBodySignature.Verify(body, headers, secrets, SignatureHeader, SignaturePrefix, SourceSchemes.GitHub);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text;
+
+namespace Pipeline.Ingress.Providers.Generic;
+
+/// <summary>
+/// Slack: <c>X-Slack-Signature: v0=&lt;hex HMAC-SHA256(signing secret, "v0:{X-Slack-Request-Timestamp}:{body}")&gt;</c>,
+/// the timestamp within the tolerance.
+/// </summary>
+public static class SlackSignatureVerifier
+{
+    public const string SignatureHeader = "X-Slack-Signature";
+    public const string TimestampHeader = "X-Slack-Request-Timestamp";
+    public const string SignaturePrefix = "v0=";
+
+    public static VerificationResult Verify(
+        ReadOnlySpan<byte> body, IHeaderDictionary headers, IReadOnlyList<string> secrets, DateTimeOffset now, TimeSpan tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(secrets);
+
+        if (!SignatureChecks.TryGetHeader(headers, SignatureHeader, out var received))
+        {
+            return VerificationResult.Invalid(GenericReasons.MissingSignature);
+        }
+
+        if (!SignatureChecks.TryGetHeader(headers, TimestampHeader, out var timestampText))
+        {
+            return VerificationResult.Invalid(GenericReasons.MissingTimestamp);
+        }
+
+        var keys = SignatureChecks.Utf8Keys(secrets);
+        if (keys.Count == 0)
+        {
+            return VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound);
+        }
+
+        if (!received.StartsWith(SignaturePrefix, StringComparison.Ordinal)
+            || !SignatureChecks.TryDecodeHex(received.AsSpan(SignaturePrefix.Length), prefix: null, out var digest))
+        {
+            return VerificationResult.Invalid(GenericReasons.MalformedSignature);
+        }
+
+        if (!SignatureChecks.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
+        {
+            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
+        }
+
+        if (!SignatureChecks.AnyMatch(keys, Encoding.UTF8.GetBytes($"v0:{timestampText}:"), body, [digest]))
+        {
+            return VerificationResult.Invalid(GenericReasons.SignatureMismatch);
+        }
+
+        return SignatureChecks.WithinTolerance(timestamp, now, tolerance)
+            ? VerificationResult.Valid(SourceSchemes.Slack)
+            : VerificationResult.Invalid(GenericReasons.OutsideTolerance);
+    }
+}
