@@ -65,7 +65,7 @@ public sealed class GenericSourcePipelineTests(TestServices services)
         Assert.Contains("urn:message:Pipeline.Messages.Webhooks:WebhookReceivedV1",
             envelope.GetProperty("messageType").EnumerateArray().Select(t => t.GetString()));
 
-        await using var connection = new NpgsqlConnection(pipeline.Database);
+        await using var connection = new NpgsqlConnection(pipeline.DatabaseOf("Ingress"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
             SELECT r."Provider", r."DedupKey", r."Headers", convert_from(r."Body", 'UTF8'), o."Id", o."MessageType"
