@@ -1,13 +1,15 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Pipeline.Ingress.Providers.Generic;
 using Pipeline.IntegrationTests.Infrastructure;
 
 namespace Pipeline.IntegrationTests.Interop;
 
 /// <summary>
-/// Standard Webhooks against the npm <c>standardwebhooks</c> library: what it signs, Ingress accepts; what the
-/// tests' signer (the same scheme as Ingress's verifier, from the specification) signs, the library accepts.
+/// Standard Webhooks against the npm <c>standardwebhooks</c> library: what it signs, the C# verifier and a running
+/// Ingress accept; what the tests' signer (written from the specification) signs, the library accepts.
 /// </summary>
 public sealed class StandardWebhooksInteropTests
 {
@@ -23,6 +25,43 @@ public sealed class StandardWebhooksInteropTests
     public void The_tests_signer_reproduces_the_official_vector() =>
         Assert.Equal("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
             StandardWebhooksTestSigner.Sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, """{"test": 2432232314}"""));
+
+    [Fact]
+    public async Task Signatures_made_by_the_npm_library_are_accepted_by_the_CSharp_verifier_and_forgeries_are_not()
+    {
+        var secret = StandardWebhooksTestSigner.NewSecret();
+        var at = new DateTimeOffset(2025, 11, 8, 10, 0, 0, TimeSpan.Zero);
+        var tolerance = TimeSpan.FromMinutes(5);
+        var messages = Payloads.Select((payload, i) => (Id: $"msg_node_{i}", Timestamp: at.ToUnixTimeSeconds(), Payload: payload)).ToList();
+        messages.Add(("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, """{"test": 2432232314}"""));
+
+        var signed = await StandardWebhooksNode.SignAsync(secret, messages);
+        var official = await StandardWebhooksNode.SignAsync("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", [messages[^1]]);
+
+        for (var i = 0; i < Payloads.Length; i++)
+        {
+            foreach (var prefix in new[] { "webhook", "svix" })
+            {
+                var result = StandardWebhooksVerifier.Verify(Encoding.UTF8.GetBytes(Payloads[i]), Headers(signed[i], prefix), [secret], at, tolerance);
+                Assert.True(result.IsValid, $"{prefix} {Payloads[i]}: {result.Reason}");
+            }
+        }
+
+        Assert.Equal("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", official[0].Signature);
+        Assert.Equal(GenericReasons.SignatureMismatch, StandardWebhooksVerifier.Verify(
+            Encoding.UTF8.GetBytes(Payloads[0] + " "), Headers(signed[0]), [secret], at, tolerance).Reason);
+        Assert.Equal(GenericReasons.SignatureMismatch, StandardWebhooksVerifier.Verify(
+            Encoding.UTF8.GetBytes(Payloads[0]), Headers(signed[0]), [StandardWebhooksTestSigner.NewSecret()], at, tolerance).Reason);
+        Assert.Equal(GenericReasons.OutsideTolerance, StandardWebhooksVerifier.Verify(
+            Encoding.UTF8.GetBytes(Payloads[0]), Headers(signed[0]), [secret], at.AddMinutes(6), tolerance).Reason);
+    }
+
+    private static HeaderDictionary Headers(StandardWebhooksNode.Signed signed, string prefix = "webhook") => new()
+    {
+        [$"{prefix}-id"] = signed.Id,
+        [$"{prefix}-timestamp"] = signed.Timestamp,
+        [$"{prefix}-signature"] = signed.Signature,
+    };
 
     [Fact]
     public async Task Signatures_made_in_CSharp_are_accepted_by_the_npm_library_and_forgeries_are_not()
