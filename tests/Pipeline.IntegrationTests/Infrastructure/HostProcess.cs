@@ -61,11 +61,12 @@ public sealed class HostProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
 
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        await Eventually.WaitAsync(async () =>
+        var process = _process;
+        var ready = await Eventually.WaitAsync(async () =>
         {
-            if (_process.HasExited)
+            if (process.HasExited)
             {
-                throw new InvalidOperationException($"{_name} exited with {_process.ExitCode} while starting:{Environment.NewLine}{RecentOutput()}");
+                return (bool?)null; // stop waiting: it will not come up
             }
 
             try
@@ -76,7 +77,11 @@ public sealed class HostProcess : IAsyncDisposable
             {
                 return false;
             }
-        }, timeout ?? TimeSpan.FromSeconds(60), $"{_name} to answer /health/live", RecentOutput);
+        }, r => r is not false, timeout ?? TimeSpan.FromSeconds(60), $"{_name} to answer /health/live", RecentOutput);
+        if (ready is null)
+        {
+            throw new InvalidOperationException($"{_name} exited with {process.ExitCode} while starting:{Environment.NewLine}{RecentOutput()}");
+        }
     }
 
     /// <summary>Ends the process abruptly, as a crash or an OOM kill would: no graceful shutdown.</summary>
