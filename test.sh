@@ -118,6 +118,8 @@ docker_usable() {
   command -v docker >/dev/null 2>&1 && timeout 30 docker info >/dev/null 2>&1
 }
 
+infra/check-deploy.sh # compose file, k8s manifests, Dockerfiles (publish): what can be checked without Docker
+
 if docker_usable; then
   echo "test.sh: Docker is available; the tests start their own containers (Testcontainers)"
   export PIPELINE_TEST_USE_TESTCONTAINERS=1
