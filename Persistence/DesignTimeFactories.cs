@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Pipeline.Persistence.Credits;
 using Pipeline.Persistence.Ingress;
 using Pipeline.Persistence.Rooms;
 using Pipeline.Persistence.Sandboxes;
@@ -53,4 +54,16 @@ public sealed class SqlServerRoomsFactory : IDesignTimeDbContextFactory<SqlServe
 {
     public SqlServerRoomsDbContext CreateDbContext(string[] args) =>
         new(DesignTime.Options<SqlServerRoomsDbContext>(DatabaseProvider.SqlServer, RoomsDbContext.MigrationsHistoryTable));
+}
+
+public sealed class PostgreSqlCreditsFactory : IDesignTimeDbContextFactory<PostgreSqlCreditsDbContext>
+{
+    public PostgreSqlCreditsDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<PostgreSqlCreditsDbContext>(DatabaseProvider.PostgreSql, CreditsDbContext.MigrationsHistoryTable));
+}
+
+public sealed class SqlServerCreditsFactory : IDesignTimeDbContextFactory<SqlServerCreditsDbContext>
+{
+    public SqlServerCreditsDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<SqlServerCreditsDbContext>(DatabaseProvider.SqlServer, CreditsDbContext.MigrationsHistoryTable));
 }

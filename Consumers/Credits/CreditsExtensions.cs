@@ -1,17 +1,45 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
+using Pipeline.Hosting;
+using Pipeline.Hosting.Outbox;
+using Pipeline.Persistence;
+using Pipeline.Persistence.Credits;
 
 namespace Pipeline.Consumers.Credits;
 
-/// <summary>The Credits service on one screen: its tables, its consumers, its API.</summary>
+/// <summary>The Credits service on one screen: its tables and outbox, its consumers, its API.</summary>
 public static class CreditsExtensions
 {
-    public static WebApplicationBuilder AddCredits(this WebApplicationBuilder builder) => builder;
+    public static WebApplicationBuilder AddCredits(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddPipelineDbContext<CreditsDbContext, SqliteCreditsDbContext, PostgreSqlCreditsDbContext, SqlServerCreditsDbContext>(
+            builder.Configuration, "Credits", CreditsDbContext.MigrationsHistoryTable);
+        services.AddHealthChecks().AddDbContextCheck<CreditsDbContext>("credits-database", tags: [ServiceDefaults.ReadyTag]);
+
+        services.AddOptions<CreditsOptions>().BindConfiguration(CreditsOptions.Section).ValidateOnStart();
+        services.AddSingleton<CreditsOptionsSetup>();
+        services.AddSingleton<IPostConfigureOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
+        services.AddSingleton<IValidateOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
+
+        // Balance alerts leave through this service's own outbox, in the transaction of the deduction that caused them.
+        services.AddPipelineOutbox<CreditsDbContext>();
+        services.AddScoped<TopUpService>();
+        return builder;
+    }
 
     public static void AddCreditConsumers(this IBusRegistrationConfigurator bus)
     {
+        bus.AddConsumer<UsageRecordedConsumer, UsageRecordedConsumerDefinition>();
+        bus.AddConsumer<CreditAlertsConsumer, CreditAlertsConsumerDefinition>();
     }
 
-    public static WebApplication MapCredits(this WebApplication app) => app;
+    public static WebApplication MapCredits(this WebApplication app)
+    {
+        app.MapCreditsApi();
+        return app;
+    }
 
-    public static Task PrepareCreditsAsync(this WebApplication app) => Task.CompletedTask;
+    public static Task PrepareCreditsAsync(this WebApplication app) =>
+        app.Services.PrepareDatabaseAsync<CreditsDbContext>(app.Lifetime.ApplicationStopping);
 }

@@ -1,0 +1,37 @@
+using MassTransit;
+
+namespace Pipeline.Consumers.Credits;
+
+/// <summary>The endpoint policy of the usage consumer: its queue, its retries.</summary>
+public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRecordedConsumer>
+{
+    public const string QueueName = "credits-usage";
+
+    /// <summary>In-memory redeliveries after the first attempt; the last one records the failure in the webhook log.</summary>
+    public const int RetryLimit = 8;
+
+    public UsageRecordedConsumerDefinition()
+    {
+        EndpointName = QueueName;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<UsageRecordedConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.SetQuorumQueue();
+        }
+
+        // Passing database faults (and conflict storms beyond the consumer's own retries) are retried in memory with
+        // exponential backoff; what still fails goes to credits-usage_error with the fault in its headers. A missing
+        // account cannot be fixed by waiting, so it goes there at once.
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Exponential(RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+            r.Ignore<UnknownAccountException>();
+        });
+    }
+}
