@@ -32,6 +32,7 @@ public static class CreditsExtensions
     {
         bus.AddConsumer<UsageRecordedConsumer, UsageRecordedConsumerDefinition>();
         bus.AddConsumer<CreditAlertsConsumer, CreditAlertsConsumerDefinition>();
+        bus.AddConsumer<GatewayNotificationConsumer, GatewayNotificationConsumerDefinition>();
     }
 
     public static WebApplication MapCredits(this WebApplication app)

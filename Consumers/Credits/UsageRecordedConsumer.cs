@@ -162,8 +162,8 @@ public sealed partial class UsageRecordedConsumer(
                 db.Outbox.Enqueue(new CreditBalanceLowV1
                 {
                     UserId = account.UserId,
-                    Balance = change.After,
-                    Threshold = settings.LowBalanceThreshold,
+                    Balance = CreditRules.Trim(change.After),
+                    Threshold = CreditRules.Trim(settings.LowBalanceThreshold),
                     At = now,
                 }, e.ReceiptId, now);
                 account.LowNotifiedAt = now;
@@ -172,7 +172,7 @@ public sealed partial class UsageRecordedConsumer(
 
             if (change.BecameExhausted)
             {
-                db.Outbox.Enqueue(new CreditsExhaustedV1 { UserId = account.UserId, Balance = change.After, At = now }, e.ReceiptId, now);
+                db.Outbox.Enqueue(new CreditsExhaustedV1 { UserId = account.UserId, Balance = CreditRules.Trim(change.After), At = now }, e.ReceiptId, now);
                 account.ExhaustedNotifiedAt = now;
                 CreditsMetrics.Alerts.WithLabels("exhausted").Inc();
             }
