@@ -1,4 +1,5 @@
 using MassTransit;
+using Pipeline.Hosting.Bus;
 using Pipeline.Messages.Credits;
 
 namespace Pipeline.Consumers.Credits;
@@ -32,7 +33,7 @@ public sealed partial class CreditAlertsConsumer(ILogger<CreditAlertsConsumer> l
     private static partial void LogExhausted(ILogger logger, string userId, decimal balance);
 }
 
-/// <summary>The alerts queue: quorum, like every queue here.</summary>
+/// <summary>The alerts queue, with the endpoint policy every consumer starts from.</summary>
 public sealed class CreditAlertsConsumerDefinition : ConsumerDefinition<CreditAlertsConsumer>
 {
     public const string QueueName = "credits-alerts";
@@ -47,11 +48,6 @@ public sealed class CreditAlertsConsumerDefinition : ConsumerDefinition<CreditAl
         IConsumerConfigurator<CreditAlertsConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.SetQuorumQueue();
-        }
-
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+        endpointConfigurator.UsePipelineDefaults();
     }
 }

@@ -50,7 +50,7 @@ public static class CreditsApi
         accounts.MapPost("/{userId}/top-ups", async (string userId, HttpRequest request, TopUpService topUps, CancellationToken ct) =>
         {
             // The key is checked before the body is read: an unauthenticated caller learns nothing from validation.
-            if (AdminKey.Check(request) is { } refusal)
+            if (CreditsAdminKey.Check(request) is { } refusal)
             {
                 CreditsMetrics.TopUps.WithLabels("unauthorized").Inc();
                 return refusal;

@@ -1,4 +1,5 @@
 using MassTransit;
+using Pipeline.Hosting.Bus;
 using Pipeline.Messages.Credits;
 
 namespace Pipeline.Consumers.Credits;
@@ -39,11 +40,6 @@ public sealed class GatewayNotificationConsumerDefinition : ConsumerDefinition<G
         IConsumerConfigurator<GatewayNotificationConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.SetQuorumQueue();
-        }
-
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+        endpointConfigurator.UsePipelineDefaults();
     }
 }

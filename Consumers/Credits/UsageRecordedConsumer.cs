@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Messages.Credits;
 using Pipeline.Persistence.Credits;
@@ -32,7 +33,7 @@ public sealed partial class UsageRecordedConsumer(
     public async Task Consume(ConsumeContext<UsageRecordedV1> context)
     {
         var e = context.Message;
-        var messageId = context.MessageId ?? throw new InvalidOperationException("A usage message without a MessageId cannot be deduplicated.");
+        var messageId = context.MessageId ?? throw new PermanentMessageException("A usage message without a MessageId cannot be deduplicated.");
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["MessageId"] = messageId,
@@ -233,7 +234,7 @@ public sealed partial class UsageRecordedConsumer(
     }
 
     private static bool IsFinalAttempt(ConsumeContext context, Exception ex) =>
-        ex is UnknownAccountException || context.GetRetryAttempt() >= UsageRecordedConsumerDefinition.RetryLimit;
+        ex is UnknownAccountException or PermanentMessageException || context.GetRetryAttempt() >= UsageRecordedConsumerDefinition.RetryLimit;
 
     private static string? Truncate(string? value, int length) =>
         value is null || value.Length <= length ? value : value[..length];

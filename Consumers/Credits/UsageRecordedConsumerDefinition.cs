@@ -1,4 +1,5 @@
 using MassTransit;
+using Pipeline.Hosting.Bus;
 
 namespace Pipeline.Consumers.Credits;
 
@@ -25,13 +26,16 @@ public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRe
             rabbit.SetQuorumQueue();
         }
 
-        // Passing database faults (and conflict storms beyond the consumer's own retries) are retried in memory with
-        // exponential backoff; what still fails goes to credits-usage_error with the fault in its headers. A missing
-        // account cannot be fixed by waiting, so it goes there at once.
+        // ConsumerPolicies.UsePipelineDefaults, with a retry limit of our own: the consumer records the last attempt's
+        // failure in the webhook log, so it must know which attempt is the last, and deductions on one busy account
+        // may need more rounds. Passing faults are retried with exponential backoff; what still fails goes to
+        // credits-usage_error with the fault in its headers. A missing account or message id cannot be fixed by
+        // waiting, so those go there at once.
         endpointConfigurator.UseMessageRetry(r =>
         {
             r.Exponential(RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
             r.Ignore<UnknownAccountException>();
+            r.Ignore<PermanentMessageException>();
         });
     }
 }

@@ -4,7 +4,7 @@ using Pipeline.Consumers.Credits;
 
 namespace Pipeline.UnitTests.Credits;
 
-public class AdminKeyTests
+public class CreditsAdminKeyTests
 {
     private const string Key = "admin-key-for-this-test-0123456789";
 
@@ -26,19 +26,19 @@ public class AdminKeyTests
     [Fact]
     public void The_right_key_passes()
     {
-        Assert.Null(AdminKey.Check(Request("Bearer " + Key, Key)));
+        Assert.Null(CreditsAdminKey.Check(Request("Bearer " + Key, Key)));
     }
 
     [Fact]
     public void Scheme_is_case_insensitive_and_spaces_are_trimmed()
     {
-        Assert.Null(AdminKey.Check(Request("bearer   " + Key + " ", Key)));
+        Assert.Null(CreditsAdminKey.Check(Request("bearer   " + Key + " ", Key)));
     }
 
     [Fact]
     public void Any_configured_key_passes_for_rotation()
     {
-        Assert.Null(AdminKey.Check(Request("Bearer " + Key, "the-previous-admin-key-0123", Key)));
+        Assert.Null(CreditsAdminKey.Check(Request("Bearer " + Key, "the-previous-admin-key-0123", Key)));
     }
 
     [Theory]
@@ -50,18 +50,18 @@ public class AdminKeyTests
     [InlineData(Key)]
     public void A_missing_or_wrong_key_is_401(string? authorization)
     {
-        Assert.Equal(StatusCodes.Status401Unauthorized, Status(AdminKey.Check(Request(authorization, Key))));
+        Assert.Equal(StatusCodes.Status401Unauthorized, Status(CreditsAdminKey.Check(Request(authorization, Key))));
     }
 
     [Fact]
     public void A_prefix_of_the_key_is_401()
     {
-        Assert.Equal(StatusCodes.Status401Unauthorized, Status(AdminKey.Check(Request("Bearer " + Key[..^1], Key))));
+        Assert.Equal(StatusCodes.Status401Unauthorized, Status(CreditsAdminKey.Check(Request("Bearer " + Key[..^1], Key))));
     }
 
     [Fact]
     public void No_key_configured_is_503_even_with_a_header()
     {
-        Assert.Equal(StatusCodes.Status503ServiceUnavailable, Status(AdminKey.Check(Request("Bearer " + Key))));
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, Status(CreditsAdminKey.Check(Request("Bearer " + Key))));
     }
 }

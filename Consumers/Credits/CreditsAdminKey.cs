@@ -5,10 +5,11 @@ using Microsoft.Extensions.Options;
 namespace Pipeline.Consumers.Credits;
 
 /// <summary>
-/// <c>Authorization: Bearer &lt;admin key&gt;</c> for operator actions. No key configured → 503 (the action is off,
-/// not open); a wrong or missing key → 401.
+/// <c>Authorization: Bearer &lt;admin key&gt;</c> for top-ups, checked against <see cref="CreditsOptions.AdminApiKeys"/>
+/// (<c>ADMIN_API_KEY</c>, <c>Credits:AdminApiKey</c>, or the list for rotation). Same answers as the shared admin
+/// filter: no key configured → 503 (the action is off, not open); a wrong or missing key → 401.
 /// </summary>
-public static class AdminKey
+public static class CreditsAdminKey
 {
     /// <returns>null when the request may proceed, else the refusal to answer.</returns>
     public static IResult? Check(HttpRequest request)
