@@ -5,7 +5,7 @@ using Pipeline.Ingress;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddIngress();
-builder.AddPipelineBus();
+builder.AddPipelineBus(acceptsWithoutBroker: true);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

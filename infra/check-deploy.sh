@@ -265,11 +265,7 @@ for dockerfile in dockerfiles:
         check(f"COPY {pdir}/ {pdir}/" in text, f"{dockerfile}: does not copy the sources of {pdir}")
     publish = re.search(r"RUN dotnet publish (\S+) -c Release -o /app(.*)$", text, re.M)
     if check(publish and publish.group(1) == csproj, f"{dockerfile}: needs `dotnet publish {csproj} -c Release -o /app`"):
-        # Without -p:InvariantGlobalization: the test build that follows uses the repository's value, and flipping it
-        # recompiles every project twice (~60 s here: the analyzers see the property). It changes runtimeconfig.json
-        # and that analyzer input only; the Dockerfile needs it for SQL Server (see the comment there).
-        extra = [a for a in publish.group(2).split()
-                 if a != "--no-restore" and not a.startswith("-p:InvariantGlobalization=")]
+        extra = [a for a in publish.group(2).split() if a != "--no-restore"]
         root = ET.parse(csproj).getroot()
         assembly = next((e.text for e in root.iter("AssemblyName")), None) or os.path.splitext(os.path.basename(csproj))[0]
         check(f'ENTRYPOINT ["dotnet", "{assembly}.dll"]' in text, f"{dockerfile}: ENTRYPOINT must run {assembly}.dll")
@@ -284,7 +280,6 @@ if failures:
 PY
 
 # --- 4. dotnet publish, as each Dockerfile runs it (reuses this tree's build cache) -------------------------
-# (but with this repository's InvariantGlobalization; see the Python above)
 while IFS=$'\t' read -r dockerfile csproj extra; do
   [[ -n $dockerfile ]] || continue
   step=$SECONDS

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Pipeline.Hosting.Bus;
@@ -12,8 +13,12 @@ public static class BusRegistration
     /// Adds MassTransit on the configured transport with the given consumers. The host starts even while the
     /// broker is unreachable: Ingress keeps accepting into its outbox and the bus connects when it can.
     /// </summary>
+    /// <param name="acceptsWithoutBroker">
+    /// For Ingress: a broker outage makes /health/ready report Degraded (still 200) instead of Unhealthy, so a
+    /// load balancer keeps sending webhooks to it while the outbox holds them.
+    /// </param>
     public static WebApplicationBuilder AddPipelineBus(
-        this WebApplicationBuilder builder, Action<IBusRegistrationConfigurator>? addConsumers = null)
+        this WebApplicationBuilder builder, Action<IBusRegistrationConfigurator>? addConsumers = null, bool acceptsWithoutBroker = false)
     {
         builder.Services.AddOptions<BusOptions>().BindConfiguration(BusOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var options = builder.Configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
@@ -22,6 +27,10 @@ public static class BusRegistration
         {
             x.SetKebabCaseEndpointNameFormatter();
             addConsumers?.Invoke(x);
+            if (acceptsWithoutBroker)
+            {
+                x.ConfigureHealthCheckOptions(h => h.MinimalFailureStatus = HealthStatus.Degraded);
+            }
 
             if (options.Transport == BusTransport.InMemory)
             {

@@ -121,6 +121,11 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         await Eventually.WaitAsync(async () => await pipeline.IngressHttp.GetStringAsync("metrics"),
             m => m.Contains($"pipeline_outbox_pending{{context=\"IngressDbContext\"}} {events}"), Deadline, "the backlog in /metrics");
 
+        // Still ready for traffic: the broker's absence degrades Ingress, it does not take it out of the load balancer.
+        var ready = await Eventually.WaitAsync(async () => await pipeline.IngressHttp.GetAsync("health/ready"),
+            r => r.Content.ReadAsStringAsync().Result.Contains("\"Degraded\""), Deadline, "readiness to show the broker outage");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+
         pipeline.BrokerProxy.Restore();
         clock.Restart();
         await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes"),
