@@ -130,7 +130,7 @@ public sealed partial class OutboxDispatcher<TContext>(
                 }
 
                 // An unroutable message (no queue bound yet) fails instead of vanishing, and stays in the outbox.
-                if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+                if (OutboxMessageTypes.RequiresSubscriber(message.GetType()) && context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
                 {
                     rabbit.Mandatory = true;
                 }

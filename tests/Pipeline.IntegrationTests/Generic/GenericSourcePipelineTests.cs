@@ -84,6 +84,25 @@ public sealed class GenericSourcePipelineTests(TestServices services)
     }
 
     [Fact]
+    public async Task A_delivery_nobody_subscribes_to_yet_is_published_and_does_not_clog_the_outbox()
+    {
+        var token = NewSecret();
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            Consumers = [],
+            IngressEnvironment = { ["Sources__runs__Scheme"] = "token", ["Sources__runs__Secrets__0"] = token },
+        });
+
+        // No queue is bound to WebhookReceivedV1: unlike the domain messages, it is not held back as unroutable.
+        var body = JsonSerializer.Serialize(new { run_id = Guid.NewGuid().ToString(), status = "success" });
+        Assert.Equal(HttpStatusCode.OK, (await pipeline.IngressHttp.PostAsync($"webhooks/runs?token={token}", new StringContent(body))).StatusCode);
+
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NOT NULL"""),
+            n => n == 1, Deadline, "the outbox row to be published", pipeline.Diagnostics);
+        Assert.Equal(0, await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "Attempts" > 0"""));
+    }
+
+    [Fact]
     public async Task A_LangGraph_style_token_source_accepts_text_plain_and_never_records_the_token()
     {
         var token = NewSecret();
