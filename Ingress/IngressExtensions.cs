@@ -6,6 +6,7 @@ using Pipeline.Ingress.Providers.Generic;
 using Pipeline.Ingress.Providers.LiveKit;
 using Pipeline.Ingress.Providers.NewApi;
 using Pipeline.Ingress.Receipts;
+using Pipeline.Ingress.Webhooks;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Ingress;
 
@@ -22,6 +23,8 @@ public static class IngressExtensions
         services.AddHealthChecks().AddDbContextCheck<IngressDbContext>("ingress-database", tags: [ServiceDefaults.ReadyTag]);
 
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<WebhookRateLimiter>();
         services.AddE2bProvider();
         services.AddLiveKitProvider();
         services.AddNewApiProvider();

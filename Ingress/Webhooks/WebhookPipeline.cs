@@ -41,7 +41,7 @@ public sealed record WebhookNormalization
 }
 
 /// <summary>
-/// The one request path every provider shares: content type (415), size (413), signature (401), body (400), then
+/// The one request path every provider shares: rate (429), content type (415), size (413), signature (401), body (400), then
 /// the receipt and its outbox rows in one transaction, and 200 only after the commit. Every refusal is logged and
 /// counted with its reason.
 /// </summary>
@@ -57,6 +57,13 @@ public static partial class WebhookPipeline
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["Provider"] = route.Provider });
         var started = Stopwatch.GetTimestamp();
         IngressMetrics.Received.WithLabels(route.Provider).Inc();
+
+        if (services.GetRequiredService<WebhookRateLimiter>().TryAcquire(route.Provider) is { } retryAfter)
+        {
+            http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return WebhookResponses.Reject(logger, route.Provider, StatusCodes.Status429TooManyRequests, "rate limited",
+                $"Too many requests for {route.Provider}; retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.");
+        }
 
         if (!route.AcceptsContentType(http.Request.ContentType))
         {
