@@ -141,6 +141,16 @@ else
   echo "test.sh: services ready in $((SECONDS - services_started))s"
 fi
 
+# The dashboard's browser test drives Debian's Chromium through playwright-core (no browser can be downloaded here).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test.sh: installing Chromium (apt-get install chromium) for the dashboard browser test"
+  as_root=()
+  ((EUID == 0)) || as_root=(sudo)
+  { "${as_root[@]}" apt-get update -qq &&
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
+    echo "test.sh: could not install Chromium; the dashboard browser test will fail" >&2
+fi
+
 # The providers' own JavaScript libraries, for the interop tests (exact versions from the lock file).
 echo "test.sh: installing the interop libraries (tests/interop)"
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error

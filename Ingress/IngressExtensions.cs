@@ -1,6 +1,7 @@
 using Pipeline.Hosting;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Ingress.Admin;
+using Pipeline.Ingress.Dashboard;
 using Pipeline.Ingress.Providers.E2b;
 using Pipeline.Ingress.Providers.Generic;
 using Pipeline.Ingress.Providers.LiveKit;
@@ -44,6 +45,7 @@ public static class IngressExtensions
         app.MapGenericWebhooks(); // last: POST /webhooks/{name} for configured sources
         app.MapGet("/api/webhooks/health", () => Results.Ok(new { success = true, message = "Webhook service is healthy" }));
         app.MapAdminApi();
+        app.MapDashboard(); // GET /dashboard and the admin endpoints only it reads
         return app;
     }
 

@@ -4,6 +4,7 @@ using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.DeadLetters;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Persistence.Ingress;
+using RabbitMQ.Client.Exceptions;
 
 namespace Pipeline.Ingress.Admin;
 
@@ -75,8 +76,17 @@ public static class AdminApi
                 statusCode: StatusCodes.Status501NotImplemented);
         }
 
-        await using var client = await DeadLetterClient.ConnectAsync(new Uri(bus.RabbitMq!), bus.ManagementUri(), ct);
-        return await action(client);
+        try
+        {
+            await using var client = await DeadLetterClient.ConnectAsync(new Uri(bus.RabbitMq!), bus.ManagementUri(), ct);
+            return await action(client);
+        }
+        catch (Exception ex) when (ex is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException or HttpRequestException)
+        {
+            // Nothing is lost: whatever a replay or purge had not finished stays in its queue.
+            return Results.Json(new { error = "broker_unavailable", message = $"RabbitMQ could not be reached ({ex.Message})." },
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
     }
 
     private static object Summary(DeadLetter l) => new

@@ -56,6 +56,7 @@ public static partial class WebhookPipeline
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Pipeline.Ingress.Webhooks");
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["Provider"] = route.Provider });
         var started = Stopwatch.GetTimestamp();
+        Dashboard.WebhookTraffic.Instance.Track(http, route.Provider, started);
         IngressMetrics.Received.WithLabels(route.Provider).Inc();
 
         if (services.GetRequiredService<WebhookRateLimiter>().TryAcquire(route.Provider) is { } retryAfter)
