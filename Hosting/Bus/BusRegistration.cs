@@ -58,6 +58,12 @@ public static class BusRegistration
             });
         });
 
+        if (options.Transport == BusTransport.RabbitMq)
+        {
+            builder.Services.AddHealthChecks().AddCheck<BrokerReachableHealthCheck>("broker",
+                acceptsWithoutBroker ? HealthStatus.Degraded : HealthStatus.Unhealthy, [ServiceDefaults.ReadyTag]);
+        }
+
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
             o.WaitUntilStarted = false;
