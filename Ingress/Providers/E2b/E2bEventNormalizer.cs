@@ -26,39 +26,8 @@ public static class E2bEventNormalizer
         "sandbox_template_id", "sandbox_build_id", "sandbox_team_id",
     ];
 
-    public static NormalizationResult<SandboxLifecycleEventV1> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId)
-    {
-        if (rawBody.IsEmpty)
-        {
-            return Malformed("empty body");
-        }
-
-        // Checked up front: the JSON reader does not validate the bytes inside string values.
-        if (!Utf8.IsValid(rawBody))
-        {
-            return Malformed("invalid utf-8");
-        }
-
-        var json = rawBody.StartsWith("\uFEFF"u8) ? rawBody["\uFEFF"u8.Length..] : rawBody;
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            using var document = JsonDocument.ParseValue(ref reader);
-
-            // ParseValue stops after the first value; anything but whitespace after it throws here.
-            reader.Read();
-            return Normalize(document.RootElement, rawBody, receiptId);
-        }
-        catch (JsonException)
-        {
-            return Malformed("invalid json");
-        }
-        catch (InvalidOperationException)
-        {
-            // GetString on an escaped lone surrogate (e.g. "\ud800"): valid UTF-8 bytes, invalid text.
-            return Malformed("invalid json string");
-        }
-    }
+    public static NormalizationResult<SandboxLifecycleEventV1> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId) =>
+        JsonFields.Parse<SandboxLifecycleEventV1>(rawBody, (root, raw) => Normalize(root, raw, receiptId));
 
     private static NormalizationResult<SandboxLifecycleEventV1> Normalize(JsonElement root, ReadOnlySpan<byte> rawBody, Guid receiptId)
     {
@@ -67,9 +36,9 @@ public static class E2bEventNormalizer
             return Malformed("body is not a json object");
         }
 
-        if (!TryReadString(root, "version", "version", out var version, out var error)
-            || !TryReadString(root, "id", "id", out var id, out error)
-            || !TryReadString(root, "type", "type", out var type, out error))
+        if (!JsonFields.TryReadString(root, ("version", "version"), out var version, out var error)
+            || !JsonFields.TryReadString(root, ("id", "id"), out var id, out error)
+            || !JsonFields.TryReadString(root, ("type", "type"), out var type, out error))
         {
             return Malformed(error);
         }
@@ -82,15 +51,15 @@ public static class E2bEventNormalizer
 
         // Each field is read under the format's own casing first, then under the other one.
         var keys = new KeyOrder(snakeCase);
-        if (!TryReadString(root, keys.Of("event_label", "eventLabel"), out var label, out error)
-            || !TryReadString(root, keys.Of("event_category", "eventCategory"), out _, out error)
-            || !TryReadString(root, keys.Of("sandbox_id", "sandboxId"), out var sandboxId, out error)
-            || !TryReadString(root, keys.Of("sandbox_execution_id", "sandboxExecutionId"), out var executionId, out error)
-            || !TryReadString(root, keys.Of("sandbox_template_id", "sandboxTemplateId"), out var templateId, out error)
-            || !TryReadString(root, keys.Of("sandbox_build_id", "sandboxBuildId"), out var buildId, out error)
-            || !TryReadString(root, keys.Of("sandbox_team_id", "sandboxTeamId"), out var teamId, out error)
+        if (!JsonFields.TryReadString(root, keys.Of("event_label", "eventLabel"), out var label, out error)
+            || !JsonFields.TryReadString(root, keys.Of("event_category", "eventCategory"), out _, out error)
+            || !JsonFields.TryReadString(root, keys.Of("sandbox_id", "sandboxId"), out var sandboxId, out error)
+            || !JsonFields.TryReadString(root, keys.Of("sandbox_execution_id", "sandboxExecutionId"), out var executionId, out error)
+            || !JsonFields.TryReadString(root, keys.Of("sandbox_template_id", "sandboxTemplateId"), out var templateId, out error)
+            || !JsonFields.TryReadString(root, keys.Of("sandbox_build_id", "sandboxBuildId"), out var buildId, out error)
+            || !JsonFields.TryReadString(root, keys.Of("sandbox_team_id", "sandboxTeamId"), out var teamId, out error)
             || !TryReadTimestamp(root, ("timestamp", "timestamp"), required: true, out var occurredAt, out error)
-            || !TryReadObject(root, keys.Of("event_data", "eventData"), out var eventData, out error))
+            || !JsonFields.TryReadObject(root, keys.Of("event_data", "eventData"), out var eventData, out error))
         {
             return Malformed(error);
         }
@@ -119,7 +88,7 @@ public static class E2bEventNormalizer
 
         var resolvedLabel = string.IsNullOrWhiteSpace(label) ? LabelFromType(type!) : label;
         var resolvedType = string.IsNullOrWhiteSpace(type) ? TypeFromLabel(resolvedLabel) : type;
-        var eventId = string.IsNullOrWhiteSpace(id) ? HashKey(rawBody) : id;
+        var eventId = string.IsNullOrWhiteSpace(id) ? JsonFields.BodyHashKey(rawBody) : id;
 
         var message = new SandboxLifecycleEventV1
         {
@@ -143,7 +112,7 @@ public static class E2bEventNormalizer
     private static bool TryReadExecution(JsonElement eventData, KeyOrder keys, out SandboxExecutionV1? execution, [NotNullWhen(false)] out string? error)
     {
         execution = null;
-        if (!TryReadObject(eventData, ("execution", "execution"), out var found, out error))
+        if (!JsonFields.TryReadObject(eventData, ("execution", "execution"), out var found, out error))
         {
             return false;
         }
@@ -175,7 +144,7 @@ public static class E2bEventNormalizer
     private static bool TryReadMetadata(JsonElement eventData, (string, string) names, out IReadOnlyDictionary<string, string>? metadata, [NotNullWhen(false)] out string? error)
     {
         metadata = null;
-        if (!TryReadObject(eventData, names, out var found, out error))
+        if (!JsonFields.TryReadObject(eventData, names, out var found, out error))
         {
             return false;
         }
@@ -196,65 +165,12 @@ public static class E2bEventNormalizer
         return true;
     }
 
-    private static bool TryFind(JsonElement obj, (string First, string Second) names, out JsonElement value, out string name)
-    {
-        if (obj.TryGetProperty(names.First, out value))
-        {
-            name = names.First;
-            return true;
-        }
-
-        name = names.Second;
-        return obj.TryGetProperty(names.Second, out value);
-    }
-
-    // JSON null counts as absent; any kind other than string is malformed.
-    private static bool TryReadString(JsonElement obj, string first, string second, out string? value, [NotNullWhen(false)] out string? error) =>
-        TryReadString(obj, (first, second), out value, out error);
-
-    private static bool TryReadString(JsonElement obj, (string, string) names, out string? value, [NotNullWhen(false)] out string? error)
-    {
-        value = null;
-        error = null;
-        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (element.ValueKind != JsonValueKind.String)
-        {
-            error = name + " must be a string";
-            return false;
-        }
-
-        value = element.GetString();
-        return true;
-    }
-
-    private static bool TryReadObject(JsonElement obj, (string, string) names, out JsonElement? value, [NotNullWhen(false)] out string? error)
-    {
-        value = null;
-        error = null;
-        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            error = name + " must be an object";
-            return false;
-        }
-
-        value = element;
-        return true;
-    }
 
     private static bool TryReadTimestamp(JsonElement obj, (string, string) names, bool required, out DateTimeOffset? value, [NotNullWhen(false)] out string? error)
     {
         value = null;
         error = null;
-        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        if (!JsonFields.TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
         {
             if (required)
             {
@@ -291,7 +207,7 @@ public static class E2bEventNormalizer
     {
         value = null;
         error = null;
-        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        if (!JsonFields.TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
         {
             return true;
         }
@@ -366,13 +282,6 @@ public static class E2bEventNormalizer
         SandboxLabels.Update => "updated",
         _ => label,
     };
-
-    private static string HashKey(ReadOnlySpan<byte> rawBody)
-    {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(rawBody, digest);
-        return "sha256:" + Convert.ToHexStringLower(digest);
-    }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -70,8 +70,8 @@ public static class E2bSignatureVerifier
 
         Span<byte> expectedSignature = stackalloc byte[DigestSize];
         var decoded = sha256Scheme
-            ? TryDecodeBase64(received, expectedSignature)
-            : TryDecodeHex(received, expectedSignature);
+            ? SignatureEncoding.TryDecodeBase64(received, expectedSignature)
+            : SignatureEncoding.TryDecodeHex(received, expectedSignature);
         if (!decoded)
         {
             return VerificationResult.Invalid("malformed signature");
@@ -140,61 +140,4 @@ public static class E2bSignatureVerifier
         return false;
     }
 
-    // E2B documents the URL-safe alphabet but sends the standard one; both map onto the standard alphabet here.
-    private static bool TryDecodeBase64(string value, Span<byte> destination)
-    {
-        var trimmed = value.AsSpan().Trim().TrimEnd('=');
-        if (trimmed.IsEmpty || trimmed.Length > MaxSignatureChars)
-        {
-            return false;
-        }
-
-        Span<char> normalized = stackalloc char[MaxSignatureChars + 3];
-        for (var i = 0; i < trimmed.Length; i++)
-        {
-            normalized[i] = trimmed[i] switch
-            {
-                '-' => '+',
-                '_' => '/',
-                var c => c,
-            };
-        }
-
-        var length = trimmed.Length;
-        switch (length % 4)
-        {
-            case 1:
-                return false;
-            case 2:
-                normalized[length++] = '=';
-                normalized[length++] = '=';
-                break;
-            case 3:
-                normalized[length++] = '=';
-                break;
-        }
-
-        Span<byte> bytes = stackalloc byte[(MaxSignatureChars + 3) / 4 * 3];
-        if (!Convert.TryFromBase64Chars(normalized[..length], bytes, out var written) || written != DigestSize)
-        {
-            return false;
-        }
-
-        bytes[..DigestSize].CopyTo(destination);
-        return true;
-    }
-
-    // Lower- or upper-case hex, optionally behind GitHub's "sha256=" prefix.
-    private static bool TryDecodeHex(string value, Span<byte> destination)
-    {
-        var hex = value.AsSpan().Trim();
-        if (hex.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))
-        {
-            hex = hex["sha256=".Length..];
-        }
-
-        return hex.Length == DigestSize * 2
-            && Convert.FromHexString(hex, destination, out _, out var written) == OperationStatus.Done
-            && written == DigestSize;
-    }
 }

@@ -38,39 +38,8 @@ public static class LiveKitEventNormalizer
 
     private static readonly string[] TrackSources = ["UNKNOWN", "CAMERA", "MICROPHONE", "SCREEN_SHARE", "SCREEN_SHARE_AUDIO"];
 
-    public static NormalizationResult<LiveKitEventV1> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId, DateTimeOffset receivedAt)
-    {
-        if (rawBody.IsEmpty)
-        {
-            return Malformed("empty body");
-        }
-
-        // Checked up front: the JSON reader does not validate the bytes inside string values.
-        if (!Utf8.IsValid(rawBody))
-        {
-            return Malformed("invalid utf-8");
-        }
-
-        var json = rawBody.StartsWith("\uFEFF"u8) ? rawBody["\uFEFF"u8.Length..] : rawBody;
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            using var document = JsonDocument.ParseValue(ref reader);
-
-            // ParseValue stops after the first value; anything but whitespace after it throws here.
-            reader.Read();
-            return Normalize(document.RootElement, rawBody, receiptId, receivedAt);
-        }
-        catch (JsonException)
-        {
-            return Malformed("invalid json");
-        }
-        catch (InvalidOperationException)
-        {
-            // GetString on an escaped lone surrogate (e.g. "\ud800"): valid UTF-8 bytes, invalid text.
-            return Malformed("invalid json string");
-        }
-    }
+    public static NormalizationResult<LiveKitEventV1> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId, DateTimeOffset receivedAt) =>
+        JsonFields.Parse<LiveKitEventV1>(rawBody, (root, raw) => Normalize(root, raw, receiptId, receivedAt));
 
     private static NormalizationResult<LiveKitEventV1> Normalize(JsonElement root, ReadOnlySpan<byte> rawBody, Guid receiptId, DateTimeOffset receivedAt)
     {
@@ -79,8 +48,8 @@ public static class LiveKitEventNormalizer
             return Malformed("body is not a json object");
         }
 
-        if (!TryReadString(root, ("event", "event"), out var eventName, out var error)
-            || !TryReadString(root, ("id", "id"), out var id, out error)
+        if (!JsonFields.TryReadString(root, ("event", "event"), out var eventName, out var error)
+            || !JsonFields.TryReadString(root, ("id", "id"), out var id, out error)
             // The seed's example writes the event time as creation_time.
             || !TryReadTimestamp(root, ("createdAt", "created_at"), Unit.Seconds, out var createdAt, out error)
             || (createdAt is null && !TryReadTimestamp(root, ("creationTime", "creation_time"), Unit.Seconds, out createdAt, out error))
@@ -98,7 +67,7 @@ public static class LiveKitEventNormalizer
             return Malformed("missing event");
         }
 
-        var eventId = string.IsNullOrWhiteSpace(id) ? HashKey(rawBody) : id;
+        var eventId = string.IsNullOrWhiteSpace(id) ? JsonFields.BodyHashKey(rawBody) : id;
         var message = new LiveKitEventV1
         {
             EventId = eventId,
@@ -129,7 +98,7 @@ public static class LiveKitEventNormalizer
     private static bool TryReadRoom(JsonElement root, out LiveKitRoomV1? room, [NotNullWhen(false)] out string? error)
     {
         room = null;
-        if (!TryReadObject(root, ("room", "room"), out var found, out error))
+        if (!JsonFields.TryReadObject(root, ("room", "room"), out var found, out error))
         {
             return false;
         }
@@ -139,9 +108,9 @@ public static class LiveKitEventNormalizer
             return true;
         }
 
-        if (!TryReadString(r, ("sid", "sid"), out var sid, out error)
-            || !TryReadString(r, ("name", "name"), out var name, out error)
-            || !TryReadString(r, ("metadata", "metadata"), out var metadata, out error)
+        if (!JsonFields.TryReadString(r, ("sid", "sid"), out var sid, out error)
+            || !JsonFields.TryReadString(r, ("name", "name"), out var name, out error)
+            || !JsonFields.TryReadString(r, ("metadata", "metadata"), out var metadata, out error)
             || !TryReadTimestamp(r, ("creationTime", "creation_time"), Unit.Seconds, out var created, out error)
             || (created is null && !TryReadTimestamp(r, ("creationTimeMs", "creation_time_ms"), Unit.Milliseconds, out created, out error))
             || !TryReadInt32(r, ("emptyTimeout", "empty_timeout"), out var emptyTimeout, out error)
@@ -167,7 +136,7 @@ public static class LiveKitEventNormalizer
     private static bool TryReadParticipant(JsonElement root, out LiveKitParticipantV1? participant, [NotNullWhen(false)] out string? error)
     {
         participant = null;
-        if (!TryReadObject(root, ("participant", "participant"), out var found, out error))
+        if (!JsonFields.TryReadObject(root, ("participant", "participant"), out var found, out error))
         {
             return false;
         }
@@ -178,10 +147,10 @@ public static class LiveKitEventNormalizer
         }
 
         // joinedAtMs is the same instant as joinedAt, only finer; taken when present.
-        if (!TryReadString(p, ("sid", "sid"), out var sid, out error)
-            || !TryReadString(p, ("identity", "identity"), out var identity, out error)
-            || !TryReadString(p, ("name", "name"), out var name, out error)
-            || !TryReadString(p, ("metadata", "metadata"), out var metadata, out error)
+        if (!JsonFields.TryReadString(p, ("sid", "sid"), out var sid, out error)
+            || !JsonFields.TryReadString(p, ("identity", "identity"), out var identity, out error)
+            || !JsonFields.TryReadString(p, ("name", "name"), out var name, out error)
+            || !JsonFields.TryReadString(p, ("metadata", "metadata"), out var metadata, out error)
             || !TryReadEnum(p, ("state", "state"), ParticipantStates, out var state, out error)
             || !TryReadEnum(p, ("kind", "kind"), ParticipantKinds, out var kind, out error)
             || !TryReadTimestamp(p, ("joinedAtMs", "joined_at_ms"), Unit.Milliseconds, out var joinedAt, out error)
@@ -206,7 +175,7 @@ public static class LiveKitEventNormalizer
     private static bool TryReadTrack(JsonElement root, out LiveKitTrackV1? track, [NotNullWhen(false)] out string? error)
     {
         track = null;
-        if (!TryReadObject(root, ("track", "track"), out var found, out error))
+        if (!JsonFields.TryReadObject(root, ("track", "track"), out var found, out error))
         {
             return false;
         }
@@ -216,9 +185,9 @@ public static class LiveKitEventNormalizer
             return true;
         }
 
-        if (!TryReadString(t, ("sid", "sid"), out var sid, out error)
-            || !TryReadString(t, ("name", "name"), out var name, out error)
-            || !TryReadString(t, ("mimeType", "mime_type"), out var mimeType, out error)
+        if (!JsonFields.TryReadString(t, ("sid", "sid"), out var sid, out error)
+            || !JsonFields.TryReadString(t, ("name", "name"), out var name, out error)
+            || !JsonFields.TryReadString(t, ("mimeType", "mime_type"), out var mimeType, out error)
             || !TryReadEnum(t, ("type", "type"), TrackTypes, out var type, out error)
             || !TryReadEnum(t, ("source", "source"), TrackSources, out var source, out error))
         {
@@ -239,7 +208,7 @@ public static class LiveKitEventNormalizer
     private static bool TryReadEgress(JsonElement root, out LiveKitEgressV1? egress, [NotNullWhen(false)] out string? error)
     {
         egress = null;
-        if (!TryReadObject(root, ("egressInfo", "egress_info"), out var found, out error))
+        if (!JsonFields.TryReadObject(root, ("egressInfo", "egress_info"), out var found, out error))
         {
             return false;
         }
@@ -250,10 +219,10 @@ public static class LiveKitEventNormalizer
         }
 
         var locations = new List<string>();
-        if (!TryReadString(e, ("egressId", "egress_id"), out var egressId, out error)
-            || !TryReadString(e, ("roomId", "room_id"), out var roomId, out error)
-            || !TryReadString(e, ("roomName", "room_name"), out var roomName, out error)
-            || !TryReadString(e, ("error", "error"), out var egressError, out error)
+        if (!JsonFields.TryReadString(e, ("egressId", "egress_id"), out var egressId, out error)
+            || !JsonFields.TryReadString(e, ("roomId", "room_id"), out var roomId, out error)
+            || !JsonFields.TryReadString(e, ("roomName", "room_name"), out var roomName, out error)
+            || !JsonFields.TryReadString(e, ("error", "error"), out var egressError, out error)
             || !TryReadEnum(e, ("status", "status"), EgressStatuses, out var status, out error)
             || !TryReadTimestamp(e, ("startedAt", "started_at"), Unit.Nanoseconds, out var startedAt, out error)
             || !TryReadTimestamp(e, ("endedAt", "ended_at"), Unit.Nanoseconds, out var endedAt, out error)
@@ -290,8 +259,8 @@ public static class LiveKitEventNormalizer
 
         bool FromFile(JsonElement file, [NotNullWhen(false)] out string? fileError)
         {
-            if (!TryReadString(file, ("location", "location"), out var location, out fileError)
-                || !TryReadString(file, ("filename", "filename"), out var filename, out fileError))
+            if (!JsonFields.TryReadString(file, ("location", "location"), out var location, out fileError)
+                || !JsonFields.TryReadString(file, ("filename", "filename"), out var filename, out fileError))
             {
                 return false;
             }
@@ -302,9 +271,9 @@ public static class LiveKitEventNormalizer
 
         bool FromSegments(JsonElement segments, [NotNullWhen(false)] out string? segmentsError)
         {
-            if (!TryReadString(segments, ("playlistLocation", "playlist_location"), out var playlist, out segmentsError)
-                || !TryReadString(segments, ("playlistName", "playlist_name"), out var playlistName, out segmentsError)
-                || !TryReadString(segments, ("livePlaylistLocation", "live_playlist_location"), out var live, out segmentsError))
+            if (!JsonFields.TryReadString(segments, ("playlistLocation", "playlist_location"), out var playlist, out segmentsError)
+                || !JsonFields.TryReadString(segments, ("playlistName", "playlist_name"), out var playlistName, out segmentsError)
+                || !JsonFields.TryReadString(segments, ("livePlaylistLocation", "live_playlist_location"), out var live, out segmentsError))
             {
                 return false;
             }
@@ -316,7 +285,7 @@ public static class LiveKitEventNormalizer
 
         bool FromStream(JsonElement stream, [NotNullWhen(false)] out string? streamError)
         {
-            if (!TryReadString(stream, ("url", "url"), out var url, out streamError))
+            if (!JsonFields.TryReadString(stream, ("url", "url"), out var url, out streamError))
             {
                 return false;
             }
@@ -328,11 +297,11 @@ public static class LiveKitEventNormalizer
         if (!ForEachObject(egress, ("fileResults", "file_results"), FromFile, out error)
             || !ForEachObject(egress, ("segmentResults", "segment_results"), FromSegments, out error)
             || !ForEachObject(egress, ("streamResults", "stream_results"), FromStream, out error)
-            || !TryReadObject(egress, ("file", "file"), out var file, out error)
+            || !JsonFields.TryReadObject(egress, ("file", "file"), out var file, out error)
             || (file is { } f && !FromFile(f, out error))
-            || !TryReadObject(egress, ("segments", "segments"), out var segments, out error)
+            || !JsonFields.TryReadObject(egress, ("segments", "segments"), out var segments, out error)
             || (segments is { } s && !FromSegments(s, out error))
-            || !TryReadObject(egress, ("stream", "stream"), out var stream, out error)
+            || !JsonFields.TryReadObject(egress, ("stream", "stream"), out var stream, out error)
             || (stream is { } st && !ForEachObject(st, ("info", "info"), FromStream, out error)))
         {
             return false;
@@ -344,7 +313,7 @@ public static class LiveKitEventNormalizer
     private static bool TryReadIngress(JsonElement root, out LiveKitIngressV1? ingress, [NotNullWhen(false)] out string? error)
     {
         ingress = null;
-        if (!TryReadObject(root, ("ingressInfo", "ingress_info"), out var found, out error))
+        if (!JsonFields.TryReadObject(root, ("ingressInfo", "ingress_info"), out var found, out error))
         {
             return false;
         }
@@ -354,10 +323,10 @@ public static class LiveKitEventNormalizer
             return true;
         }
 
-        if (!TryReadString(i, ("ingressId", "ingress_id"), out var ingressId, out error)
-            || !TryReadString(i, ("name", "name"), out var name, out error)
-            || !TryReadString(i, ("roomName", "room_name"), out var roomName, out error)
-            || !TryReadObject(i, ("state", "state"), out var state, out error))
+        if (!JsonFields.TryReadString(i, ("ingressId", "ingress_id"), out var ingressId, out error)
+            || !JsonFields.TryReadString(i, ("name", "name"), out var name, out error)
+            || !JsonFields.TryReadString(i, ("roomName", "room_name"), out var roomName, out error)
+            || !JsonFields.TryReadObject(i, ("state", "state"), out var state, out error))
         {
             return false;
         }
@@ -383,7 +352,7 @@ public static class LiveKitEventNormalizer
     private static bool ForEachObject(JsonElement obj, (string, string) names, ElementReader read, [NotNullWhen(false)] out string? error)
     {
         error = null;
-        if (!TryFind(obj, names, out var array, out var name) || array.ValueKind == JsonValueKind.Null)
+        if (!JsonFields.TryFind(obj, names, out var array, out var name) || array.ValueKind == JsonValueKind.Null)
         {
             return true;
         }
@@ -411,64 +380,12 @@ public static class LiveKitEventNormalizer
         return true;
     }
 
-    // protojson writes lowerCamelCase and reads the proto's snake_case names too; both are looked up, camelCase first.
-    private static bool TryFind(JsonElement obj, (string CamelCase, string SnakeCase) names, out JsonElement value, out string name)
-    {
-        if (obj.TryGetProperty(names.CamelCase, out value))
-        {
-            name = names.CamelCase;
-            return true;
-        }
-
-        name = names.SnakeCase;
-        return obj.TryGetProperty(names.SnakeCase, out value);
-    }
-
-    // JSON null counts as absent; any kind other than string is malformed.
-    private static bool TryReadString(JsonElement obj, (string, string) names, out string? value, [NotNullWhen(false)] out string? error)
-    {
-        value = null;
-        error = null;
-        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (element.ValueKind != JsonValueKind.String)
-        {
-            error = name + " must be a string";
-            return false;
-        }
-
-        value = element.GetString();
-        return true;
-    }
-
-    private static bool TryReadObject(JsonElement obj, (string, string) names, out JsonElement? value, [NotNullWhen(false)] out string? error)
-    {
-        value = null;
-        error = null;
-        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            error = name + " must be an object";
-            return false;
-        }
-
-        value = element;
-        return true;
-    }
-
     // protojson writes 64-bit integers as strings and 32-bit ones as numbers, and reads either; so do we.
     private static bool TryReadInt64(JsonElement obj, (string, string) names, out long? value, out string name, [NotNullWhen(false)] out string? error)
     {
         value = null;
         error = null;
-        if (!TryFind(obj, names, out var element, out name) || element.ValueKind == JsonValueKind.Null)
+        if (!JsonFields.TryFind(obj, names, out var element, out name) || element.ValueKind == JsonValueKind.Null)
         {
             return true;
         }
@@ -551,7 +468,7 @@ public static class LiveKitEventNormalizer
     {
         value = known[0];
         error = null;
-        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        if (!JsonFields.TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
         {
             return true;
         }
@@ -570,13 +487,6 @@ public static class LiveKitEventNormalizer
                 error = name + " must be an enum name or number";
                 return false;
         }
-    }
-
-    private static string HashKey(ReadOnlySpan<byte> rawBody)
-    {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(rawBody, digest);
-        return "sha256:" + Convert.ToHexStringLower(digest);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

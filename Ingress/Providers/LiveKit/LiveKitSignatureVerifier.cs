@@ -128,7 +128,7 @@ public sealed class LiveKitSignatureVerifier
         }
 
         Span<byte> expected = stackalloc byte[DigestSize];
-        if (!TryDecodeDigest(claimed, expected))
+        if (!SignatureEncoding.TryDecodeBase64(claimed, expected))
         {
             return VerificationResult.Invalid("malformed sha256 claim");
         }
@@ -199,47 +199,4 @@ public sealed class LiveKitSignatureVerifier
         return new SymmetricSecurityKey(bytes);
     }
 
-    // LiveKit sends standard padded Base64; the unpadded and URL-safe spellings of the same digest are accepted too.
-    private static bool TryDecodeDigest(string value, Span<byte> destination)
-    {
-        var trimmed = value.AsSpan().Trim().TrimEnd('=');
-        if (trimmed.IsEmpty || trimmed.Length > MaxDigestChars)
-        {
-            return false;
-        }
-
-        Span<char> normalized = stackalloc char[MaxDigestChars + 3];
-        for (var i = 0; i < trimmed.Length; i++)
-        {
-            normalized[i] = trimmed[i] switch
-            {
-                '-' => '+',
-                '_' => '/',
-                var c => c,
-            };
-        }
-
-        var length = trimmed.Length;
-        switch (length % 4)
-        {
-            case 1:
-                return false;
-            case 2:
-                normalized[length++] = '=';
-                normalized[length++] = '=';
-                break;
-            case 3:
-                normalized[length++] = '=';
-                break;
-        }
-
-        Span<byte> bytes = stackalloc byte[(MaxDigestChars + 3) / 4 * 3];
-        if (!Convert.TryFromBase64Chars(normalized[..length], bytes, out var written) || written != DigestSize)
-        {
-            return false;
-        }
-
-        bytes[..DigestSize].CopyTo(destination);
-        return true;
-    }
 }

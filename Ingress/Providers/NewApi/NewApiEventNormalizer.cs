@@ -23,39 +23,8 @@ public static class NewApiEventNormalizer
     // Unix seconds up to the end of year 9999, the range DateTimeOffset can hold.
     private const long MaxUnixSeconds = 253_402_300_799;
 
-    public static NormalizationResult<object> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId)
-    {
-        if (rawBody.IsEmpty)
-        {
-            return Malformed("empty body");
-        }
-
-        // Checked up front: the JSON reader does not validate the bytes inside string values.
-        if (!Utf8.IsValid(rawBody))
-        {
-            return Malformed("invalid utf-8");
-        }
-
-        var json = rawBody.StartsWith("\uFEFF"u8) ? rawBody["\uFEFF"u8.Length..] : rawBody;
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            using var document = JsonDocument.ParseValue(ref reader);
-
-            // ParseValue stops after the first value; anything but whitespace after it throws here.
-            reader.Read();
-            return Normalize(document.RootElement, rawBody, receiptId);
-        }
-        catch (JsonException)
-        {
-            return Malformed("invalid json");
-        }
-        catch (InvalidOperationException)
-        {
-            // GetString on an escaped lone surrogate (e.g. "\ud800"): valid UTF-8 bytes, invalid text.
-            return Malformed("invalid json string");
-        }
-    }
+    public static NormalizationResult<object> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId) =>
+        JsonFields.Parse<object>(rawBody, (root, raw) => Normalize(root, raw, receiptId));
 
     private static NormalizationResult<object> Normalize(JsonElement root, ReadOnlySpan<byte> rawBody, Guid receiptId)
     {
@@ -177,7 +146,7 @@ public static class NewApiEventNormalizer
         }
 
         // The wire format has no id: the same notification sent twice is the same bytes.
-        var key = HashKey(rawBody);
+        var key = JsonFields.BodyHashKey(rawBody);
         var message = new GatewayNotificationV1
         {
             EventId = key,
@@ -370,13 +339,6 @@ public static class NewApiEventNormalizer
             JsonValueKind.String => decimal.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number),
             _ => false,
         };
-    }
-
-    private static string HashKey(ReadOnlySpan<byte> rawBody)
-    {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(rawBody, digest);
-        return "sha256:" + Convert.ToHexStringLower(digest);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

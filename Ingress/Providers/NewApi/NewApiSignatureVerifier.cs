@@ -52,7 +52,7 @@ public static class NewApiSignatureVerifier
         if (hasSignature)
         {
             Span<byte> expected = stackalloc byte[DigestSize];
-            signatureDecoded = TryDecodeHex(signature, expected);
+            signatureDecoded = SignatureEncoding.TryDecodeHex(signature, expected);
             if (signatureDecoded && MatchesHmac(rawBody, expected, secrets, maxSecretBytes))
             {
                 return VerificationResult.Valid(HmacScheme);
@@ -164,17 +164,4 @@ public static class NewApiSignatureVerifier
         return true;
     }
 
-    // Lower- or upper-case hex, optionally behind a "sha256=" prefix.
-    private static bool TryDecodeHex(string value, Span<byte> destination)
-    {
-        var hex = value.AsSpan().Trim();
-        if (hex.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))
-        {
-            hex = hex["sha256=".Length..];
-        }
-
-        return hex.Length == DigestSize * 2
-            && Convert.FromHexString(hex, destination, out _, out var written) == OperationStatus.Done
-            && written == DigestSize;
-    }
 }

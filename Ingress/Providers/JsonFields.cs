@@ -1,0 +1,110 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Pipeline.Ingress.Providers;
+
+/// <summary>
+/// Reading provider JSON leniently about spelling and strictly about kinds: each field is looked up under two
+/// names (camelCase and snake_case, in the order given); JSON null counts as absent; a wrong kind is malformed.
+/// </summary>
+public static class JsonFields
+{
+    public delegate NormalizationResult<T> RootNormalizer<T>(JsonElement root, ReadOnlySpan<byte> rawBody) where T : class;
+
+    /// <summary>
+    /// Parses a body as exactly one JSON value (a leading BOM allowed) and hands its root to the provider's
+    /// normalizer; empty bodies, invalid UTF-8, invalid JSON and trailing content are malformed, never thrown.
+    /// </summary>
+    public static NormalizationResult<T> Parse<T>(ReadOnlySpan<byte> rawBody, RootNormalizer<T> normalize) where T : class
+    {
+        if (rawBody.IsEmpty)
+        {
+            return NormalizationResult<T>.Malformed("empty body");
+        }
+
+        // Checked up front: the JSON reader does not validate the bytes inside string values.
+        if (!System.Text.Unicode.Utf8.IsValid(rawBody))
+        {
+            return NormalizationResult<T>.Malformed("invalid utf-8");
+        }
+
+        var json = rawBody.StartsWith("\uFEFF"u8) ? rawBody["\uFEFF"u8.Length..] : rawBody;
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var document = JsonDocument.ParseValue(ref reader);
+
+            // ParseValue stops after the first value; anything but whitespace after it throws here.
+            reader.Read();
+            return normalize(document.RootElement, rawBody);
+        }
+        catch (JsonException)
+        {
+            return NormalizationResult<T>.Malformed("invalid json");
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString on an escaped lone surrogate (e.g. "\ud800"): valid UTF-8 bytes, invalid text.
+            return NormalizationResult<T>.Malformed("invalid json string");
+        }
+    }
+
+    public static bool TryFind(JsonElement obj, (string First, string Second) names, out JsonElement value, out string name)
+    {
+        if (obj.TryGetProperty(names.First, out value))
+        {
+            name = names.First;
+            return true;
+        }
+
+        name = names.Second;
+        return obj.TryGetProperty(names.Second, out value);
+    }
+
+    public static bool TryReadString(JsonElement obj, (string, string) names, out string? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            error = name + " must be a string";
+            return false;
+        }
+
+        value = element.GetString();
+        return true;
+    }
+
+    public static bool TryReadObject(JsonElement obj, (string, string) names, out JsonElement? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error = name + " must be an object";
+            return false;
+        }
+
+        value = element;
+        return true;
+    }
+
+    /// <summary>The dedup key of a body whose sender gives no event id.</summary>
+    public static string BodyHashKey(ReadOnlySpan<byte> rawBody)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(rawBody, digest);
+        return "sha256:" + Convert.ToHexStringLower(digest);
+    }
+}
