@@ -112,11 +112,12 @@ public sealed class IngressFuzzTests(ITestOutputHelper output)
         }
 
         // A digit changed to another digit changes the value in hex and in base64 alike (case plays no part), and
-        // near the end it lands in the signature itself, not in a prefix like "sha256=" or "v1,". Never the last
-        // character: in unpadded base64 its low bits are padding, so changing it may change nothing.
+        // near the end it lands in the signature itself, not in a prefix like "sha256=" or "v1,". Not the last few
+        // characters: in base64 the last one or two before the padding carry padding bits, so changing them may
+        // change nothing at all.
         var chars = value.ToCharArray();
-        var digits = Enumerable.Range(0, chars.Length).Where(i => i >= chars.Length - 12 && i < chars.Length - 1 && char.IsAsciiDigit(chars[i])).ToList();
-        var at = digits.Count > 0 ? digits[random.Next(digits.Count)] : Math.Max(0, chars.Length - 2);
+        var digits = Enumerable.Range(0, chars.Length).Where(i => i >= chars.Length - 20 && i < chars.Length - 4 && char.IsAsciiDigit(chars[i])).ToList();
+        var at = digits.Count > 0 ? digits[random.Next(digits.Count)] : Math.Max(0, chars.Length - 6);
         chars[at] = char.IsAsciiDigit(chars[at]) ? (char)('0' + (chars[at] - '0' + 1 + random.Next(8)) % 10) : (chars[at] == '0' ? '1' : '0');
         return new string(chars);
     }
