@@ -27,12 +27,40 @@ public sealed class BusOptions : IValidatableObject
     [Range(1, 1024)]
     public int PrefetchCount { get; set; } = 32;
 
+    /// <summary>In-memory retries of a failing message (exponential, 100 ms up to 10 s) before it leaves the process.</summary>
+    [Range(0, 20)]
+    public int RetryLimit { get; set; } = 6;
+
+    /// <summary>
+    /// Deliveries without an acknowledgement (the consumer process died holding the message) that a quorum queue
+    /// allows before RabbitMQ dead-letters the message to <c>&lt;queue&gt;_error</c>.
+    /// </summary>
+    [Range(1, 1000)]
+    public int DeliveryLimit { get; set; } = 20;
+
+    /// <summary>
+    /// Delays of the second level of retries (RabbitMQ only): after the in-memory retries, a message that failed for
+    /// a passing reason waits in a TTL queue for each of these in turn before <c>&lt;queue&gt;_error</c>.
+    /// Unset: 1, 5 and 15 minutes.
+    /// </summary>
+    public TimeSpan[]? Redelivery { get; set; }
+
+    public static readonly IReadOnlyList<TimeSpan> DefaultRedelivery =
+        [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15)];
+
+    public IReadOnlyList<TimeSpan> RedeliverySchedule() => Redelivery ?? DefaultRedelivery;
+
     public Uri ManagementUri() => RabbitMqManagement is { Length: > 0 } m
         ? new Uri(m)
         : new Uri($"http://{new Uri(RabbitMq!).Host}:15672/");
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var result in RedeliveryProblems())
+        {
+            yield return result;
+        }
+
         if (Transport != BusTransport.RabbitMq)
         {
             yield break;
@@ -44,6 +72,25 @@ public sealed class BusOptions : IValidatableObject
             yield return new ValidationResult(
                 "Bus:RabbitMq must be an amqp:// or amqps:// URI (for example amqp://guest:guest@127.0.0.1:5672/).",
                 [nameof(RabbitMq)]);
+        }
+    }
+
+    private IEnumerable<ValidationResult> RedeliveryProblems()
+    {
+        var schedule = Redelivery ?? [];
+        if (schedule.Length > 10)
+        {
+            yield return new ValidationResult("Bus:Redelivery may have at most 10 delays.", [nameof(Redelivery)]);
+        }
+
+        for (var i = 0; i < schedule.Length; i++)
+        {
+            // A TTL queue takes whole milliseconds; above a day a message is better off in the dead letters.
+            if (schedule[i] < TimeSpan.FromMilliseconds(1) || schedule[i] > TimeSpan.FromDays(1))
+            {
+                yield return new ValidationResult(
+                    $"Bus:Redelivery:{i} must be between 00:00:00.001 and 1.00:00:00 (it is {schedule[i]}).", [nameof(Redelivery)]);
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 using MassTransit;
+using MassTransit.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Pipeline.Hosting.Bus;
@@ -34,7 +36,13 @@ public static class BusRegistration
 
             if (options.Transport == BusTransport.InMemory)
             {
-                x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                x.UsingInMemory((context, cfg) =>
+                {
+                    // In-memory retries only: delay queues and isolation are RabbitMQ's.
+                    using var _ = new EndpointPolicy(context.GetRequiredService<IOptions<BusOptions>>().Value, context.GetRequiredService<ILoggerFactory>())
+                        .MakeCurrent();
+                    cfg.ConfigureEndpoints(context);
+                });
                 return;
             }
 
@@ -54,7 +62,14 @@ public static class BusRegistration
                     }
                 });
                 cfg.PrefetchCount = bus.PrefetchCount;
-                cfg.ConfigureEndpoints(context);
+                ConfigureDeadLetterQueues(cfg);
+
+                var policy = new EndpointPolicy(bus, context.GetRequiredService<ILoggerFactory>());
+                using (policy.MakeCurrent())
+                {
+                    cfg.ConfigureEndpoints(context);
+                    ConfigureIsolationEndpoints(cfg, context, policy);
+                }
             });
         });
 
@@ -70,6 +85,66 @@ public static class BusRegistration
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
         return builder;
+    }
+
+    /// <summary>
+    /// MassTransit names a receive queue's <c>_error</c> and <c>_skipped</c> queues after it and copies its arguments.
+    /// An isolation queue shares its consumer queue's dead letters, and none of the consumer queue's delivery limit or
+    /// dead-letter target may reach a dead-letter queue: browsing there would count deliveries and drop or cycle them.
+    /// </summary>
+    private static void ConfigureDeadLetterQueues(IRabbitMqBusFactoryConfigurator cfg)
+    {
+        cfg.SendTopology.ErrorQueueNameFormatter = DeadLetterQueueNames.Instance;
+        cfg.SendTopology.DeadLetterQueueNameFormatter = DeadLetterQueueNames.Instance;
+        cfg.SendTopology.ConfigureErrorSettings = RemoveCopiedArguments;
+        cfg.SendTopology.ConfigureDeadLetterSettings = RemoveCopiedArguments;
+
+        static void RemoveCopiedArguments(IRabbitMqQueueBindingConfigurator queue)
+        {
+            foreach (var argument in PipelineQueues.ArgumentsErrorQueuesMustNotCopy)
+            {
+                queue.SetQueueArgument(argument, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// For each consumer queue configured with <see cref="ConsumerPolicies.UsePipelineDefaults"/>: a second endpoint on
+    /// <c>&lt;queue&gt;_isolated</c> with the same consumers, one message at a time, bound to no exchange (only
+    /// <see cref="CrashIsolationFilter"/> sends to it).
+    /// </summary>
+    private static void ConfigureIsolationEndpoints(IRabbitMqBusFactoryConfigurator cfg, IBusRegistrationContext context, EndpointPolicy policy)
+    {
+        var consumersByQueue = context.GetServices<IConsumerRegistration>()
+            .GroupBy(r => r.GetDefinition(context).GetEndpointName(context.EndpointNameFormatter))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var queue in policy.ConsumerQueues.Order(StringComparer.Ordinal).ToList())
+        {
+            if (!consumersByQueue.TryGetValue(queue, out var consumers))
+            {
+                throw new InvalidOperationException($"No consumer registration found for the queue {queue}: its isolation endpoint cannot be configured.");
+            }
+
+            cfg.ReceiveEndpoint(PipelineQueues.IsolationQueue(queue), e =>
+            {
+                e.ConfigureConsumeTopology = false;
+                e.PrefetchCount = 1;
+                e.ConcurrentMessageLimit = 1;
+                foreach (var consumer in consumers)
+                {
+                    consumer.Configure(e, context);
+                }
+            });
+        }
+    }
+
+    private sealed class DeadLetterQueueNames : IErrorQueueNameFormatter, IDeadLetterQueueNameFormatter
+    {
+        public static readonly DeadLetterQueueNames Instance = new();
+
+        public string FormatErrorQueueName(string queueName) => PipelineQueues.ErrorQueue(queueName);
+
+        public string FormatDeadLetterQueueName(string queueName) => PipelineQueues.ConsumerQueueOf(queueName) + "_skipped";
     }
 
     private static (string User, string Password) ParseUserInfo(Uri uri)

@@ -1,4 +1,5 @@
 using MassTransit;
+using MassTransit.Middleware;
 
 namespace Pipeline.Hosting.Bus;
 
@@ -9,21 +10,58 @@ public sealed class PermanentMessageException(string message, Exception? inner =
 public static class ConsumerPolicies
 {
     /// <summary>
-    /// Quorum queue on RabbitMQ; exponential in-memory retry with jitter for passing faults (database timeouts,
-    /// deadlocks, concurrency conflicts); none for permanent ones. A message that still fails moves to
-    /// <c>&lt;queue&gt;_error</c> with MassTransit's fault headers, where pipeline-ops can replay it.
+    /// Failure is normal; each level below catches what the one before could not:
+    /// 1. in-memory exponential retry with jitter for passing faults (database timeouts, deadlocks, concurrency
+    ///    conflicts), <c>Bus:RetryLimit</c> times, the message unacknowledged meanwhile;
+    /// 2. on RabbitMQ, delayed retries through TTL queues (<c>Bus:Redelivery</c>, minutes apart), which outlive a
+    ///    restart of the consumer because the message waits in the broker;
+    /// 3. then <c>&lt;queue&gt;_error</c> with MassTransit's fault headers, where pipeline-ops can replay it.
+    /// Permanent faults (<see cref="IsPermanent"/>) skip 1 and 2. A message that crashes the process is never
+    /// seen by any of this: the quorum queue counts its deliveries, a redelivered message is worked on alone in
+    /// <c>&lt;queue&gt;_isolated</c>, and past <c>Bus:DeliveryLimit</c> RabbitMQ dead-letters it to <c>&lt;queue&gt;_error</c>.
     /// </summary>
     public static void UsePipelineDefaults(this IReceiveEndpointConfigurator endpoint)
     {
+        var policy = EndpointPolicy.Current;
         if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             rabbit.SetQuorumQueue();
+            policy?.ApplyRabbitMq(rabbit);
         }
 
-        endpoint.UseMessageRetry(r =>
+        var retryLimit = policy?.Options.RetryLimit ?? new BusOptions().RetryLimit;
+        if (retryLimit > 0)
         {
-            r.Exponential(6, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
-            r.Ignore<PermanentMessageException>();
-        });
+            endpoint.UseMessageRetry(r =>
+            {
+                r.Exponential(retryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+                r.Ignore<PermanentMessageException>();
+            });
+        }
+
+        FailFastTestHook.ApplyIfEnabled(endpoint);
+    }
+
+    /// <summary>
+    /// Faults that no later attempt can fix: <see cref="PermanentMessageException"/> (also as an inner exception) and
+    /// a body MassTransit cannot deserialize. They skip every retry and go straight to the dead letters.
+    /// </summary>
+    public static bool IsPermanent(Exception fault) => fault switch
+    {
+        PermanentMessageException or System.Runtime.Serialization.SerializationException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsPermanent),
+        { InnerException: { } inner } => IsPermanent(inner),
+        _ => false,
+    };
+
+    /// <summary>The queue an endpoint reads, from its input address (the last path segment).</summary>
+    internal static string QueueOf(IReceiveEndpointConfigurator endpoint) =>
+        endpoint.InputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).Last();
+
+    /// <summary>MassTransit's own error pipe, which a configured one replaces: fault event, then the <c>_error</c> queue.</summary>
+    internal static void UseDefaultErrorTransport(this IPipeConfigurator<ExceptionReceiveContext> error)
+    {
+        error.UseFilter(new GenerateFaultFilter());
+        error.UseFilter(new ErrorTransportFilter());
     }
 }

@@ -31,13 +31,16 @@ public sealed record DeadLetter(
 
         var text = Encoding.UTF8.GetString(body.Span);
         var stack = headers.GetValueOrDefault("MT-Fault-StackTrace");
+        // RabbitMQ itself dead-letters a message that exceeded the delivery limit (the consumer died holding it each
+        // time): no MassTransit fault headers then, only the broker's x-death record.
+        var death = headers.ContainsKey("MT-Fault-ExceptionType") ? null : LatestDeath(properties.Headers);
         return new DeadLetter(
             queue,
             properties.MessageId,
             MessageTypeOf(text) ?? properties.Type,
-            headers.GetValueOrDefault("MT-Fault-ExceptionType"),
-            headers.GetValueOrDefault("MT-Fault-Message"),
-            DateTimeOffset.TryParse(headers.GetValueOrDefault("MT-Fault-Timestamp"), out var at) ? at : null,
+            headers.GetValueOrDefault("MT-Fault-ExceptionType") ?? (death is null ? null : $"dead-lettered by RabbitMQ: {death.Value.Reason}"),
+            headers.GetValueOrDefault("MT-Fault-Message") ?? death?.Explanation,
+            DateTimeOffset.TryParse(headers.GetValueOrDefault("MT-Fault-Timestamp"), out var at) ? at : death?.At,
             stack?.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(l => l.StartsWith("at ", StringComparison.Ordinal)),
             headers,
             text);
@@ -48,9 +51,32 @@ public sealed record DeadLetter(
         null => "",
         byte[] bytes => Encoding.UTF8.GetString(bytes),
         AmqpTimestamp timestamp => DateTimeOffset.FromUnixTimeSeconds(timestamp.UnixTime).ToString("O"),
+        IDictionary<string, object?> table => "{" + string.Join(", ", table.Select(e => $"{e.Key}={HeaderText(e.Value)}")) + "}",
         IEnumerable<object?> list when value is not string => string.Join(",", list.Select(HeaderText)),
         _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
     };
+
+    /// <summary>The newest entry of the x-death header (RabbitMQ puts it first): why, from where, when.</summary>
+    private static (string Reason, string Explanation, DateTimeOffset? At)? LatestDeath(IDictionary<string, object?>? headers)
+    {
+        if (headers?.TryGetValue("x-death", out var value) != true || value is not IEnumerable<object?> deaths ||
+            deaths.OfType<IDictionary<string, object?>>().FirstOrDefault() is not { } death)
+        {
+            return null;
+        }
+
+        var reason = HeaderText(death.TryGetValue("reason", out var r) ? r : null);
+        var from = HeaderText(death.TryGetValue("queue", out var q) ? q : null);
+        var explanation = reason switch
+        {
+            "delivery_limit" => $"delivered more often than the delivery limit of {from} allows without being acknowledged: a consumer process likely crashed on it each time",
+            "expired" => $"expired in {from}",
+            "rejected" => $"rejected by a consumer of {from}",
+            _ => $"{reason} in {from}",
+        };
+        DateTimeOffset? at = death.TryGetValue("time", out var t) && t is AmqpTimestamp time ? DateTimeOffset.FromUnixTimeSeconds(time.UnixTime) : null;
+        return (reason, explanation, at);
+    }
 
     /// <summary>MassTransit's envelope names the type as urn:message:Namespace:Type.</summary>
     private static string? MessageTypeOf(string body)

@@ -16,7 +16,12 @@ namespace Pipeline.Hosting.DeadLetters;
 public sealed class DeadLetterClient : IAsyncDisposable
 {
     public const string ErrorSuffix = "_error";
-    private static readonly string[] FaultHeaderPrefixes = ["MT-Fault-", "MT-Reason", "MT-Host-"];
+    /// <summary>Headers of the failure, not of the message: a replay starts afresh, with the whole retry schedule.</summary>
+    private static readonly string[] FaultHeaderPrefixes =
+    [
+        "MT-Fault-", "MT-Reason", "MT-Host-", "Pipeline-Redelivery-", "Pipeline-Isolated-",
+        "x-death", "x-first-death-", "x-last-death-", "x-delivery-count",
+    ];
 
     private readonly IConnection _connection;
     private readonly HttpClient _management;

@@ -161,6 +161,8 @@ public sealed class PipelineTopology : IAsyncDisposable
         // Short retry delays so a test sees the backlog drain within seconds of the broker's return.
         ["Outbox__PublishTimeout"] = "00:00:03",
         ["Outbox__MaxRetryDelay"] = "00:00:01",
+        // One delayed retry of a second instead of 1, 5 and 15 minutes before a failing message is dead-lettered.
+        ["Bus__Redelivery__0"] = "00:00:01",
     };
 
     public Task<HttpResponseMessage> PostE2bAsync(string body, string path = "webhooks/e2b", string? secret = null) =>

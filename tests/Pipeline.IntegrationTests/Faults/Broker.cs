@@ -1,0 +1,29 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Pipeline.IntegrationTests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace Pipeline.IntegrationTests.Faults;
+
+/// <summary>Exact queue facts straight from the broker (the management API's counts lag by up to five seconds).</summary>
+internal static class Broker
+{
+    /// <summary>Messages ready in a queue now (a passive declare; not counting those a consumer holds).</summary>
+    public static async Task<uint> ReadyAsync(TestServices services, PipelineTopology pipeline, string queue)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(services.RabbitMq, pipeline.Name) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+    }
+
+    /// <summary>The arguments a queue was declared with.</summary>
+    public static async Task<JsonElement> QueueArgumentsAsync(TestServices services, PipelineTopology pipeline, string queue)
+    {
+        using var http = new HttpClient { BaseAddress = services.RabbitMqManagement };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        var json = await http.GetFromJsonAsync<JsonElement>($"api/queues/{Uri.EscapeDataString(pipeline.Name)}/{Uri.EscapeDataString(queue)}");
+        return json.GetProperty("arguments");
+    }
+}
