@@ -21,10 +21,9 @@ public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRe
         IConsumerConfigurator<UsageRecordedConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.SetQuorumQueue();
-        }
+        // Quorum queue with the delivery limit and crash isolation, but no delayed retries: the last in-memory attempt
+        // below records the failure, which delayed retries would repeat (docs/retries.md).
+        endpointConfigurator.UsePipelineQueues(delayedRetries: false);
 
         // ConsumerPolicies.UsePipelineDefaults, with a retry limit of our own: the consumer records the last attempt's
         // failure in the webhook log, so it must know which attempt is the last, and deductions on one busy account

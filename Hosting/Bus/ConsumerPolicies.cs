@@ -22,14 +22,9 @@ public static class ConsumerPolicies
     /// </summary>
     public static void UsePipelineDefaults(this IReceiveEndpointConfigurator endpoint)
     {
-        var policy = EndpointPolicy.Current;
-        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.SetQuorumQueue();
-            policy?.ApplyRabbitMq(rabbit);
-        }
+        endpoint.UsePipelineQueues(delayedRetries: true);
 
-        var retryLimit = policy?.Options.RetryLimit ?? new BusOptions().RetryLimit;
+        var retryLimit = EndpointPolicy.Current?.Options.RetryLimit ?? new BusOptions().RetryLimit;
         if (retryLimit > 0)
         {
             endpoint.UseMessageRetry(r =>
@@ -37,6 +32,20 @@ public static class ConsumerPolicies
                 r.Exponential(retryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
                 r.Ignore<PermanentMessageException>();
             });
+        }
+    }
+
+    /// <summary>
+    /// The queue half of <see cref="UsePipelineDefaults"/>, for an endpoint that brings its own in-memory retry: quorum
+    /// queue with the delivery limit, dead-lettering to <c>&lt;queue&gt;_error</c> and crash isolation, and unless
+    /// <paramref name="delayedRetries"/> is false the delayed retries after the in-memory ones.
+    /// </summary>
+    public static void UsePipelineQueues(this IReceiveEndpointConfigurator endpoint, bool delayedRetries = true)
+    {
+        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.SetQuorumQueue();
+            EndpointPolicy.Current?.ApplyRabbitMq(rabbit, delayedRetries);
         }
 
         FailFastTestHook.ApplyIfEnabled(endpoint);

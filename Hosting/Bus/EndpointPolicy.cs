@@ -31,10 +31,10 @@ internal sealed class EndpointPolicy(BusOptions options, ILoggerFactory loggerFa
 
     /// <summary>
     /// The consumer queue's (or its isolation queue's) delivery limit and dead-lettering, the delayed retries in
-    /// its error pipe, and for a consumer queue: the isolation of redelivered messages and the declaration of the
-    /// delay and error queues each time its channel opens.
+    /// its error pipe (if wanted and scheduled), and for a consumer queue: the isolation of redelivered messages and
+    /// the declaration of the delay and error queues each time its channel opens.
     /// </summary>
-    public void ApplyRabbitMq(IRabbitMqReceiveEndpointConfigurator endpoint)
+    public void ApplyRabbitMq(IRabbitMqReceiveEndpointConfigurator endpoint, bool delayedRetries)
     {
         var queue = ConsumerPolicies.QueueOf(endpoint);
         foreach (var (key, value) in PipelineQueues.ConsumerQueueArguments(queue, Options.DeliveryLimit))
@@ -42,12 +42,16 @@ internal sealed class EndpointPolicy(BusOptions options, ILoggerFactory loggerFa
             endpoint.SetQueueArgument(key, value);
         }
 
-        var redelivery = new DelayedRedeliveryFilter(queue, Redelivery, LoggerFactory.CreateLogger<DelayedRedeliveryFilter>());
-        endpoint.ConfigureError(error =>
+        var schedule = delayedRetries ? Redelivery : RedeliverySchedule.None;
+        if (schedule.Delays.Count > 0)
         {
-            error.UseFilter(redelivery);
-            error.UseDefaultErrorTransport();
-        });
+            var redelivery = new DelayedRedeliveryFilter(queue, schedule, LoggerFactory.CreateLogger<DelayedRedeliveryFilter>());
+            endpoint.ConfigureError(error =>
+            {
+                error.UseFilter(redelivery);
+                error.UseDefaultErrorTransport();
+            });
+        }
 
         if (PipelineQueues.IsIsolationQueue(queue))
         {
@@ -56,7 +60,7 @@ internal sealed class EndpointPolicy(BusOptions options, ILoggerFactory loggerFa
 
         ConsumerQueues.Add(queue);
         endpoint.ConfigureReceive(receive => receive.UseFilter(new CrashIsolationFilter(queue, LoggerFactory.CreateLogger<CrashIsolationFilter>())));
-        endpoint.ConfigureChannel(channel => channel.UseFilter(new DeclarePipelineQueuesFilter(queue, Redelivery)));
+        endpoint.ConfigureChannel(channel => channel.UseFilter(new DeclarePipelineQueuesFilter(queue, schedule)));
     }
 
     public readonly struct Scope(EndpointPolicy? previous) : IDisposable
