@@ -49,15 +49,24 @@ public sealed class DeadLetterClient : IAsyncDisposable
     public async Task<IReadOnlyList<DeadLetterQueue>> ListQueuesAsync(string? queue, CancellationToken cancellationToken = default)
     {
         var all = await _management.GetFromJsonAsync<JsonElement>($"api/queues/{Uri.EscapeDataString(_vhost)}", cancellationToken);
-        return all.EnumerateArray()
-            .Select(q => new DeadLetterQueue(
-                q.GetProperty("name").GetString()!,
-                Count(q, "messages"), Count(q, "messages_ready"), Count(q, "messages_unacknowledged")))
+        var queues = all.EnumerateArray()
+            .Select(q => (Name: q.GetProperty("name").GetString()!, Unacknowledged: Count(q, "messages_unacknowledged")))
             .Where(q => queue is null
                 ? q.Name.EndsWith(ErrorSuffix, StringComparison.Ordinal)
                 : q.Name == queue || q.Name == queue + ErrorSuffix)
             .OrderBy(q => q.Name, StringComparer.Ordinal)
             .ToList();
+
+        // The management API's counts lag by seconds; the broker's own count of ready messages does not.
+        await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        var result = new List<DeadLetterQueue>(queues.Count);
+        foreach (var (name, unacknowledged) in queues)
+        {
+            var ready = (await channel.QueueDeclarePassiveAsync(name, cancellationToken)).MessageCount;
+            result.Add(new DeadLetterQueue(name, ready + unacknowledged, ready, unacknowledged));
+        }
+
+        return result;
     }
 
     /// <summary>Reads up to <paramref name="max"/> dead letters without removing any of them.</summary>
