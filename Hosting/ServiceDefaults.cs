@@ -5,13 +5,14 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Pipeline.Hosting.Telemetry;
 using Prometheus;
 using Serilog;
 using Serilog.Formatting.Compact;
 
 namespace Pipeline.Hosting;
 
-/// <summary>What every Pipeline host shares: logging, health endpoints and metrics.</summary>
+/// <summary>What every Pipeline host shares: logging, tracing, health endpoints and metrics.</summary>
 public static class ServiceDefaults
 {
     public const string ReadyTag = "ready";
@@ -24,6 +25,7 @@ public static class ServiceDefaults
             logger.ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext()
+                .Enrich.With<ActivityEnricher>()
                 .Enrich.WithProperty("Service", builder.Environment.ApplicationName)
                 .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", Serilog.Events.LogEventLevel.Warning)
@@ -39,6 +41,8 @@ public static class ServiceDefaults
             }
         });
 
+        builder.AddPipelineTracing();
+        MeterExport.Start();
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();
         return builder;

@@ -1,4 +1,5 @@
 using Pipeline.Hosting;
+using Pipeline.Hosting.DeadLetters;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Ingress.Admin;
 using Pipeline.Ingress.Dashboard;
@@ -32,6 +33,7 @@ public static class IngressExtensions
         services.AddGenericProvider();
 
         services.AddPipelineOutbox<IngressDbContext>();
+        services.AddDeadLetterGauge(); // pipeline_dead_letters{queue}: one service of the deployment counts them
         services.AddAdminKey();
         services.AddScoped<ReceiptWriter>();
         return builder;

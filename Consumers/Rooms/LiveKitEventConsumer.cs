@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting.Bus;
+using Pipeline.Hosting.Telemetry;
 using Pipeline.Messages.Rooms;
 using Pipeline.Persistence.Inbox;
 using Pipeline.Persistence.Rooms;
@@ -33,6 +34,7 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
         var outcome = Outcome.Applied;
         string? statusBefore = null;
         RoomAggregate? after = null;
+        using var effect = ConsumerEffect.Start(Name, messageId);
         var applied = await Inbox.ApplyOnceAsync(db, messageId, Name, async ct =>
         {
             if (roomSid is null)
@@ -68,6 +70,7 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
                 });
             }
         }, context.CancellationToken);
+        effect.Complete(applied);
 
         if (!applied)
         {

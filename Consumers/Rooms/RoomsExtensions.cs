@@ -1,5 +1,7 @@
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Rooms;
 
@@ -13,6 +15,12 @@ public static class RoomsExtensions
         builder.Services.AddPipelineDbContext<RoomsDbContext, SqliteRoomsDbContext, PostgreSqlRoomsDbContext, SqlServerRoomsDbContext>(
             builder.Configuration, "Rooms", RoomsDbContext.MigrationsHistoryTable);
         builder.Services.AddHealthChecks().AddDbContextCheck<RoomsDbContext>("rooms-database", tags: [ServiceDefaults.ReadyTag]);
+        builder.Services.AddPeriodicMeasure<RoomsDbContext>("active rooms", async (db, ct) =>
+        {
+            var active = db.Rooms.AsNoTracking().Where(r => r.Status == RoomStatuses.Active);
+            PipelineMetrics.ActiveRooms.Set(await active.CountAsync(ct));
+            PipelineMetrics.ActiveParticipants.Set(await active.SumAsync(r => r.CurrentParticipants, ct));
+        });
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using MassTransit;
 using Pipeline.Hosting.Bus;
+using Pipeline.Hosting.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Messages.Sandboxes;
 using Pipeline.Persistence.Inbox;
@@ -27,6 +28,7 @@ public sealed partial class SandboxLifecycleConsumer(SandboxesDbContext db, ILog
 
         string? before = null;
         Sandbox? after = null;
+        using var effect = ConsumerEffect.Start(Name, messageId);
         var applied = await Inbox.ApplyOnceAsync(db, messageId, Name, async ct =>
         {
             var current = await db.Sandboxes.FirstOrDefaultAsync(s => s.SandboxId == e.SandboxId, ct);
@@ -38,6 +40,7 @@ public sealed partial class SandboxLifecycleConsumer(SandboxesDbContext db, ILog
                 db.Sandboxes.Add(after);
             }
         }, context.CancellationToken);
+        effect.Complete(applied);
 
         if (!applied)
         {

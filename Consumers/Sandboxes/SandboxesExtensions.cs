@@ -1,5 +1,7 @@
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Sandboxes;
 
@@ -13,6 +15,15 @@ public static class SandboxesExtensions
         builder.Services.AddPipelineDbContext<SandboxesDbContext, SqliteSandboxesDbContext, PostgreSqlSandboxesDbContext, SqlServerSandboxesDbContext>(
             builder.Configuration, "Sandboxes", SandboxesDbContext.MigrationsHistoryTable);
         builder.Services.AddHealthChecks().AddDbContextCheck<SandboxesDbContext>("sandboxes-database", tags: [ServiceDefaults.ReadyTag]);
+        builder.Services.AddPeriodicMeasure<SandboxesDbContext>("active sandboxes", async (db, ct) =>
+        {
+            var active = await db.Sandboxes.AsNoTracking().Where(s => s.State != SandboxStates.Killed)
+                .GroupBy(s => s.State).Select(g => new { State = g.Key, Count = g.Count() }).ToListAsync(ct);
+            foreach (var state in new[] { SandboxStates.Running, SandboxStates.Paused })
+            {
+                PipelineMetrics.ActiveSandboxes.WithLabels(state).Set(active.FirstOrDefault(a => a.State == state)?.Count ?? 0);
+            }
+        });
         return builder;
     }
 

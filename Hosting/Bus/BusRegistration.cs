@@ -1,5 +1,6 @@
 using MassTransit;
 using MassTransit.Configuration;
+using MassTransit.Monitoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -79,6 +80,9 @@ public static class BusRegistration
                 acceptsWithoutBroker ? HealthStatus.Degraded : HealthStatus.Unhealthy, [ServiceDefaults.ReadyTag]);
         }
 
+        // MassTransit's Meter ("MassTransit": receive/consume/retry/fault counts and durations) reaches /metrics through
+        // prometheus-net as masstransit_messaging_masstransit_* series, labelled with this service's name.
+        builder.Services.PostConfigure<InstrumentationOptions>(o => o.ServiceName = builder.Environment.ApplicationName);
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
             o.WaitUntilStarted = false;

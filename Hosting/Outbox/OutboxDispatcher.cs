@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using MassTransit;
+using Pipeline.Hosting.Telemetry;
 using Prometheus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -70,7 +72,11 @@ public sealed partial class OutboxDispatcher<TContext>(
             return (0, 0);
         }
 
-        var results = await Task.WhenAll(rows.Select(row => PublishAsync(row, settings, stoppingToken)));
+        // One span per batch; each row's publish span continues the trace of the request that wrote the row.
+        using var batch = PipelineTelemetry.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parentContext: default);
+        batch?.SetTag("pipeline.outbox", ContextName);
+        batch?.SetTag("pipeline.outbox.claimed", rows.Count);
+        var results = await Task.WhenAll(rows.Select(row => PublishAsync(row, batch, settings, stoppingToken)));
         var sent = new List<Guid>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
@@ -93,8 +99,10 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
 
         var failed = rows.Count - sent.Count;
+        batch?.SetTag("pipeline.outbox.failed", failed);
         if (failed > 0)
         {
+            batch?.SetStatus(ActivityStatusCode.Error);
             OutboxMetrics.PublishFailures.WithLabels(ContextName).Inc(failed);
             for (var i = 0; i < rows.Count; i++)
             {
@@ -113,8 +121,9 @@ public sealed partial class OutboxDispatcher<TContext>(
     }
 
     /// <returns>null when the broker confirmed the message, else why it failed.</returns>
-    private async Task<string?> PublishAsync(OutboxMessage row, OutboxOptions settings, CancellationToken stoppingToken)
+    private async Task<string?> PublishAsync(OutboxMessage row, Activity? batch, OutboxOptions settings, CancellationToken stoppingToken)
     {
+        using var activity = PipelineTelemetry.StartOutboxPublish(row.TraceParent, row.Id, row.MessageType, batch);
         try
         {
             var message = OutboxMessageTypes.Deserialize(row.MessageType, row.Body);
@@ -139,6 +148,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             return $"{ex.GetType().Name}: {ex.Message}";
         }
     }

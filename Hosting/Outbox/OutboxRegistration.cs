@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence.Outbox;
 
 namespace Pipeline.Hosting.Outbox;
@@ -18,7 +19,10 @@ public static class OutboxRegistration
         return services;
     }
 
-    /// <summary>Adds a message to be published once the surrounding SaveChanges commits.</summary>
+    /// <summary>
+    /// Adds a message to be published once the surrounding SaveChanges commits, with the current trace so the
+    /// publish and the consumer continue it.
+    /// </summary>
     public static OutboxMessage Enqueue(this DbSet<OutboxMessage> outbox, object message, Guid? receiptId, DateTime now)
     {
         var row = new OutboxMessage
@@ -28,6 +32,7 @@ public static class OutboxRegistration
             MessageType = OutboxMessageTypes.NameOf(message.GetType()),
             Body = OutboxMessageTypes.Serialize(message),
             CreatedAt = now,
+            TraceParent = PipelineTelemetry.CurrentTraceParent(),
         };
         outbox.Add(row);
         return row;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pipeline.Hosting.Telemetry;
 using Pipeline.Ingress.Providers;
 using Pipeline.Ingress.Receipts;
 
@@ -80,24 +81,44 @@ public static partial class WebhookPipeline
                 $"The body exceeds {limit} bytes.");
         }
 
-        var verification = await route.Verify(body, http.Request);
+        VerificationResult verification;
+        using (var span = StartSpan("webhook verify", route.Provider))
+        {
+            verification = await route.Verify(body, http.Request);
+            span?.SetTag("pipeline.verified", verification.IsValid);
+        }
+
         if (!verification.IsValid)
         {
             return WebhookResponses.Reject(logger, route.Provider, verification.Status, verification.Reason);
         }
 
         var receiptId = Guid.CreateVersion7();
-        var normalized = route.Normalize(body, receiptId, http.Request);
+        WebhookNormalization normalized;
+        using (var span = StartSpan("webhook normalize", route.Provider))
+        {
+            normalized = route.Normalize(body, receiptId, http.Request);
+            span?.SetTag("pipeline.messages", normalized.Messages.Count);
+        }
+
         if (normalized.Error is not null)
         {
             return WebhookResponses.Reject(logger, route.Provider, StatusCodes.Status400BadRequest, "malformed body", normalized.Error);
         }
 
+        // The receipt and its outbox rows are written inside this span: the rows keep its traceparent, and the
+        // publish and the consumer's effect continue the same trace.
         var writer = services.GetRequiredService<ReceiptWriter>();
-        var outcome = await writer.AcceptAsync(
-            new IncomingWebhook(receiptId, route.Provider, normalized.DedupKey, DateTime.UtcNow,
-                WebhookResponses.KeepHeaders(http.Request.Headers, route.KeptHeaders), body, normalized.Messages),
-            http.RequestAborted);
+        AcceptOutcome outcome;
+        using (var span = StartSpan("webhook accept", route.Provider))
+        {
+            span?.SetTag("pipeline.receipt_id", receiptId.ToString());
+            outcome = await writer.AcceptAsync(
+                new IncomingWebhook(receiptId, route.Provider, normalized.DedupKey, DateTime.UtcNow,
+                    WebhookResponses.KeepHeaders(http.Request.Headers, route.KeptHeaders), body, normalized.Messages),
+                http.RequestAborted);
+            span?.SetTag("pipeline.outcome", outcome == AcceptOutcome.Accepted ? "new" : "duplicate");
+        }
 
         IngressMetrics.Accepted.WithLabels(route.Provider, outcome == AcceptOutcome.Accepted ? "new" : "duplicate").Inc();
         IngressMetrics.AcceptDuration.WithLabels(route.Provider).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -112,6 +133,13 @@ public static partial class WebhookPipeline
 
         return normalized.Respond?.Invoke(outcome, receiptId)
                ?? Results.Ok(new { success = true, receiptId, duplicate = outcome == AcceptOutcome.Duplicate });
+    }
+
+    private static Activity? StartSpan(string name, string provider)
+    {
+        var span = PipelineTelemetry.Source.StartActivity(name);
+        span?.SetTag("pipeline.provider", provider);
+        return span;
     }
 
     [LoggerMessage(Level = LogLevel.Information,

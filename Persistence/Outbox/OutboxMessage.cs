@@ -23,4 +23,10 @@ public sealed class OutboxMessage
     public string? LockedBy { get; set; }
     public int Attempts { get; set; }
     public string? LastError { get; set; }
+
+    /// <summary>
+    /// The W3C traceparent of the request that wrote the row: the publish continues that trace, so one trace runs
+    /// from the webhook to the consumer's effect although the publish happens later, in another task.
+    /// </summary>
+    public string? TraceParent { get; set; }
 }

@@ -20,6 +20,7 @@ public static class OutboxModel
             e.Property(x => x.MessageType).HasMaxLength(300);
             e.Property(x => x.LockedBy).HasMaxLength(100);
             e.Property(x => x.LastError).HasMaxLength(2000);
+            e.Property(x => x.TraceParent).HasMaxLength(64);
             e.HasIndex(x => new { x.SentAt, x.CreatedAt });
             e.HasIndex(x => x.ReceiptId);
         });

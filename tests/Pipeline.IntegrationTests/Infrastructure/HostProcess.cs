@@ -118,6 +118,15 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Everything the process has written so far (across restarts), not only the recent lines.</summary>
+    public string FullOutput()
+    {
+        lock (_logLock)
+        {
+            return File.Exists(_logPath) ? File.ReadAllText(_logPath) : "";
+        }
+    }
+
     public string RecentOutput() => $"--- last lines of {_name} ({_logPath}) ---{Environment.NewLine}{string.Join(Environment.NewLine, _recent)}";
 
     public async ValueTask DisposeAsync()

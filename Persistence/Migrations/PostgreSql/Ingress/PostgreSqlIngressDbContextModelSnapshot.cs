@@ -97,6 +97,10 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Ingress
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ReceiptId");
