@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.Outbox;
+using Pipeline.Hosting.Telemetry;
 using Pipeline.Messages.Credits;
 using Pipeline.Persistence.Credits;
 using Pipeline.Persistence.Inbox;
@@ -44,9 +45,11 @@ public sealed partial class UsageRecordedConsumer(
         });
 
         Outcome outcome;
+        using var effect = ConsumerEffect.Start(Name, messageId);
         try
         {
             outcome = await ApplyWithRetriesAsync(e, messageId, context.CancellationToken);
+            effect.Complete(applied: outcome.Kind == OutcomeKind.Processed);
         }
         catch (Exception ex) when (IsFinalAttempt(context, ex))
         {

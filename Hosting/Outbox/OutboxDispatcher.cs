@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MassTransit;
+using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.Telemetry;
 using Prometheus;
 using Microsoft.Extensions.DependencyInjection;
@@ -135,7 +136,7 @@ public sealed partial class OutboxDispatcher<TContext>(
                 context.MessageId = row.Id;
                 if (row.ReceiptId is { } receiptId)
                 {
-                    context.Headers.Set("Pipeline-ReceiptId", receiptId.ToString());
+                    context.Headers.Set(PipelineHeaders.ReceiptId, receiptId.ToString());
                 }
 
                 // An unroutable message (no queue bound yet) fails instead of vanishing, and stays in the outbox.

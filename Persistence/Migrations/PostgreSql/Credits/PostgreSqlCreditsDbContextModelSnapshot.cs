@@ -225,6 +225,10 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Credits
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ReceiptId");

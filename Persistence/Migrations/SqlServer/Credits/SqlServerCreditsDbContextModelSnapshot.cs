@@ -225,6 +225,10 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Credits
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ReceiptId");
