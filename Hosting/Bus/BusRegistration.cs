@@ -29,6 +29,9 @@ public static class BusRegistration
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // On each consumer endpoint rather than the bus: a bus-wide consume filter also lands on the bus's own
+            // endpoint and keeps the bus health check "Ready" through a broker outage.
+            x.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UseConsumeFilter(typeof(MessageLogScopeFilter<>), context));
             addConsumers?.Invoke(x);
             if (acceptsWithoutBroker)
             {
