@@ -29,8 +29,8 @@ public static class BusRegistration
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
-            // On each consumer endpoint rather than the bus: a bus-wide consume filter also lands on the bus's own
-            // endpoint and keeps the bus health check "Ready" through a broker outage.
+            // MessageId and ReceiptId on every line logged while consuming; on the consumer endpoints (and their
+            // isolation endpoints below), not bus-wide.
             x.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UseConsumeFilter(typeof(MessageLogScopeFilter<>), context));
             addConsumers?.Invoke(x);
             if (acceptsWithoutBroker)
@@ -137,6 +137,7 @@ public static class BusRegistration
                 e.ConfigureConsumeTopology = false;
                 e.PrefetchCount = 1;
                 e.ConcurrentMessageLimit = 1;
+                e.UseConsumeFilter(typeof(MessageLogScopeFilter<>), context);
                 foreach (var consumer in consumers)
                 {
                     consumer.Configure(e, context);
