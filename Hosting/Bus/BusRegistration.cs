@@ -29,6 +29,8 @@ public static class BusRegistration
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // MassTransit 8.5 would otherwise post a usage report about this deployment to masstransit.io.
+            x.DisableUsageTelemetry();
             // MessageId and ReceiptId on every line logged while consuming; on the consumer endpoints (and their
             // isolation endpoints below), not bus-wide.
             x.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UseConsumeFilter(typeof(MessageLogScopeFilter<>), context));

@@ -19,6 +19,10 @@ public static class MeterExport
             // The runtime's private QUIC diagnostics are noise here (no HTTP/3).
             InstrumentFilterPredicate = instrument =>
                 !instrument.Meter.Name.StartsWith("Private.InternalDiagnostics.", StringComparison.Ordinal),
+            // prometheus-net drops a series after this long without a measurement (default 5 minutes), and it comes
+            // back from zero: a quiet consumer's MassTransit counts would keep vanishing. Our label sets are bounded,
+            // so keep them as long as the adapter allows.
+            MetricsExpireAfter = TimeSpan.FromDays(1),
             // MassTransit measures in milliseconds: 14 buckets from 1 ms to 1 min instead of the default 25.
             ResolveHistogramBuckets = instrument => instrument.Unit == "ms" ? MillisecondBuckets : MeterAdapterOptions.DefaultHistogramBuckets,
         });

@@ -26,9 +26,12 @@ public static class PipelineMetrics
     public static readonly Gauge ActiveSandboxes = Metrics.CreateGauge(
         "pipeline_sandboxes_active", "Sandboxes not killed, by state (running, paused), from the Sandboxes database.", "state");
 
+    // Without labels a gauge would show 0 in every service from start-up; these appear only where Rooms sets them.
     public static readonly Gauge ActiveRooms = Metrics.CreateGauge(
-        "pipeline_rooms_active", "Rooms started and not finished, from the Rooms database.");
+        "pipeline_rooms_active", "Rooms started and not finished, from the Rooms database.",
+        new GaugeConfiguration { SuppressInitialValue = true });
 
     public static readonly Gauge ActiveParticipants = Metrics.CreateGauge(
-        "pipeline_room_participants_active", "Participants currently in active rooms, from the Rooms database.");
+        "pipeline_room_participants_active", "Participants currently in active rooms, from the Rooms database.",
+        new GaugeConfiguration { SuppressInitialValue = true });
 }

@@ -75,6 +75,7 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
         Assert.Matches(MassTransitConsumeSeries(), consumerMetrics);
         Assert.Contains("pipeline_consumer_messages_total{consumer=\"sandboxes.lifecycle\",outcome=\"applied\"} 2", consumerMetrics);
         Assert.Contains("pipeline_sandboxes_active{state=\"paused\"} 0", consumerMetrics);
+        Assert.DoesNotMatch("(?m)^pipeline_rooms_active ", consumerMetrics); // only the Rooms service reports rooms
         Assert.Contains("le=\"60000\"", consumerMetrics); // MassTransit's millisecond histograms get millisecond buckets
 
         // (c) Ingress's /metrics: dead letters per _error queue, read from the management API.
