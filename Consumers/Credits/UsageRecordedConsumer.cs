@@ -20,6 +20,7 @@ public sealed partial class UsageRecordedConsumer(
     CreditsDbContext db,
     OutboxSignal<CreditsDbContext> outboxSignal,
     IOptionsMonitor<CreditsOptions> options,
+    IOptions<BusOptions> bus,
     ILogger<UsageRecordedConsumer> logger) : IConsumer<UsageRecordedV1>
 {
     public const string Name = "credits.usage";
@@ -35,6 +36,11 @@ public sealed partial class UsageRecordedConsumer(
     {
         var e = context.Message;
         var messageId = context.MessageId ?? throw new PermanentMessageException("A usage message without a MessageId cannot be deduplicated.");
+        if (Invalid(e) is { } reason)
+        {
+            throw new PermanentMessageException($"Invalid usage message {messageId}: {reason}.");
+        }
+
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["MessageId"] = messageId,
@@ -236,8 +242,15 @@ public sealed partial class UsageRecordedConsumer(
         }
     }
 
-    private static bool IsFinalAttempt(ConsumeContext context, Exception ex) =>
-        ex is UnknownAccountException or PermanentMessageException || context.GetRetryAttempt() >= UsageRecordedConsumerDefinition.RetryLimit;
+    private bool IsFinalAttempt(ConsumeContext context, Exception ex) =>
+        ex is UnknownAccountException or PermanentMessageException || context.GetRetryAttempt() >= bus.Value.RetryLimit;
+
+    /// <summary>What no retry can fix in a message that did not come through Ingress's normalizer.</summary>
+    private static string? Invalid(UsageRecordedV1 e) =>
+        string.IsNullOrWhiteSpace(e.RequestId) ? "no request id"
+        : string.IsNullOrWhiteSpace(e.UserId) ? "no user id"
+        : e.Quota < 0 ? $"quota {e.Quota} is negative"
+        : null;
 
     private static string? Truncate(string? value, int length) =>
         value is null || value.Length <= length ? value : value[..length];

@@ -8,9 +8,6 @@ public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRe
 {
     public const string QueueName = "credits-usage";
 
-    /// <summary>In-memory redeliveries after the first attempt; the last one records the failure in the webhook log.</summary>
-    public const int RetryLimit = 8;
-
     public UsageRecordedConsumerDefinition()
     {
         EndpointName = QueueName;
@@ -22,19 +19,10 @@ public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRe
         IRegistrationContext context)
     {
         // Quorum queue with the delivery limit and crash isolation, but no delayed retries: the last in-memory attempt
-        // below records the failure, which delayed retries would repeat (docs/retries.md).
+        // records the failure in the webhook log, which delayed retries would repeat (docs/retries.md). The in-memory
+        // retries are the shared policy's; a missing account cannot be fixed by waiting, so it goes to
+        // credits-usage_error at once, to be replayed after a top-up opens the account.
         endpointConfigurator.UsePipelineQueues(delayedRetries: false);
-
-        // ConsumerPolicies.UsePipelineDefaults, with a retry limit of our own: the consumer records the last attempt's
-        // failure in the webhook log, so it must know which attempt is the last, and deductions on one busy account
-        // may need more rounds. Passing faults are retried with exponential backoff; what still fails goes to
-        // credits-usage_error with the fault in its headers. A missing account or message id cannot be fixed by
-        // waiting, so those go there at once.
-        endpointConfigurator.UseMessageRetry(r =>
-        {
-            r.Exponential(RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
-            r.Ignore<UnknownAccountException>();
-            r.Ignore<PermanentMessageException>();
-        });
+        endpointConfigurator.UsePipelineRetry(r => r.Ignore<UnknownAccountException>());
     }
 }

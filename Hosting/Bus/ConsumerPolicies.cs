@@ -23,7 +23,16 @@ public static class ConsumerPolicies
     public static void UsePipelineDefaults(this IReceiveEndpointConfigurator endpoint)
     {
         endpoint.UsePipelineQueues(delayedRetries: true);
+        endpoint.UsePipelineRetry();
+    }
 
+    /// <summary>
+    /// The in-memory half of <see cref="UsePipelineDefaults"/>: <c>Bus:RetryLimit</c> exponential retries with jitter,
+    /// none for <see cref="PermanentMessageException"/> or what <paramref name="configure"/> adds (more exceptions to
+    /// ignore). A consumer that must know its last attempt compares <c>GetRetryAttempt()</c> with the same setting.
+    /// </summary>
+    public static void UsePipelineRetry(this IReceiveEndpointConfigurator endpoint, Action<IRetryConfigurator>? configure = null)
+    {
         var retryLimit = EndpointPolicy.Current?.Options.RetryLimit ?? new BusOptions().RetryLimit;
         if (retryLimit > 0)
         {
@@ -31,6 +40,9 @@ public static class ConsumerPolicies
             {
                 r.Exponential(retryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
                 r.Ignore<PermanentMessageException>();
+                r.Ignore<System.Runtime.Serialization.SerializationException>();
+                r.Ignore<System.Text.Json.JsonException>();
+                configure?.Invoke(r);
             });
         }
     }
@@ -53,11 +65,11 @@ public static class ConsumerPolicies
 
     /// <summary>
     /// Faults that no later attempt can fix: <see cref="PermanentMessageException"/> (also as an inner exception) and
-    /// a body MassTransit cannot deserialize. They skip every retry and go straight to the dead letters.
+    /// a body that is not JSON or that MassTransit cannot deserialize. They skip every retry and go straight to the dead letters.
     /// </summary>
     public static bool IsPermanent(Exception fault) => fault switch
     {
-        PermanentMessageException or System.Runtime.Serialization.SerializationException => true,
+        PermanentMessageException or System.Runtime.Serialization.SerializationException or System.Text.Json.JsonException => true,
         AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsPermanent),
         { InnerException: { } inner } => IsPermanent(inner),
         _ => false,

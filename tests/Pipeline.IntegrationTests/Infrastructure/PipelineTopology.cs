@@ -70,8 +70,9 @@ public sealed class PipelineTopology : IAsyncDisposable
             // Consumers first: their queues and bindings must exist before anything is published.
             foreach (var consumer in options.Consumers)
             {
+                var brokerPort = options.ConsumersThroughBrokerProxy ? topology.BrokerProxy.Port : services.RabbitMq.Port;
                 var host = new HostProcess(consumer.Name, consumer.Project, consumer.Assembly,
-                    topology.Environment(services.RabbitMq.Port, consumer.ConnectionName, options.ConsumerEnvironment));
+                    topology.Environment(brokerPort, consumer.ConnectionName, options.ConsumerEnvironment));
                 topology.Consumers[consumer] = host;
                 await host.StartAsync();
                 topology.ConsumerHttp[consumer] = new HttpClient { BaseAddress = host.BaseAddress };
@@ -272,6 +273,9 @@ public sealed class TopologyOptions
 
     /// <summary>Give every service its own database, so one can be taken away while the others work.</summary>
     public bool SeparateDatabases { get; init; }
+
+    /// <summary>Consumers reach the broker through <see cref="PipelineTopology.BrokerProxy"/> too, so a cut stops the broker for all.</summary>
+    public bool ConsumersThroughBrokerProxy { get; init; }
 
     /// <summary>Extra settings for every consumer service (admin keys, thresholds).</summary>
     public Dictionary<string, string> ConsumerEnvironment { get; init; } = [];

@@ -34,6 +34,7 @@ public class RedeliveryScheduleTests
     {
         Assert.True(ConsumerPolicies.IsPermanent(new PermanentMessageException("broken invariant")));
         Assert.True(ConsumerPolicies.IsPermanent(new System.Runtime.Serialization.SerializationException("bad envelope")));
+        Assert.True(ConsumerPolicies.IsPermanent(new System.Text.Json.JsonException("not JSON")));
         Assert.True(ConsumerPolicies.IsPermanent(new AggregateException(new PermanentMessageException("a"), new PermanentMessageException("b"))));
         Assert.False(ConsumerPolicies.IsPermanent(new AggregateException(new PermanentMessageException("a"), new TimeoutException())));
         Assert.False(ConsumerPolicies.IsPermanent(new TimeoutException()));
