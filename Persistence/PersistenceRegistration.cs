@@ -12,8 +12,10 @@ public static class PersistenceRegistration
     /// Registers <typeparamref name="TContext"/> on the configured provider, resolved to that provider's subclass
     /// (which owns the provider's migrations).
     /// </summary>
+    /// <param name="configure">More options for this context (on top of the provider's).</param>
     public static IServiceCollection AddPipelineDbContext<TContext, TSqlite, TPostgreSql, TSqlServer>(
-        this IServiceCollection services, IConfiguration configuration, string connectionName, string historyTable)
+        this IServiceCollection services, IConfiguration configuration, string connectionName, string historyTable,
+        Action<DbContextOptionsBuilder>? configure = null)
         where TContext : PipelineDbContext
         where TSqlite : TContext
         where TPostgreSql : TContext
@@ -31,17 +33,24 @@ public static class PersistenceRegistration
         switch (provider)
         {
             case DatabaseProvider.PostgreSql:
-                services.AddDbContext<TContext, TPostgreSql>(o => o.UsePipelineProvider(provider, connectionString, historyTable));
+                services.AddDbContext<TContext, TPostgreSql>(o => Configure(o, provider, connectionString, historyTable, configure));
                 break;
             case DatabaseProvider.SqlServer:
-                services.AddDbContext<TContext, TSqlServer>(o => o.UsePipelineProvider(provider, connectionString, historyTable));
+                services.AddDbContext<TContext, TSqlServer>(o => Configure(o, provider, connectionString, historyTable, configure));
                 break;
             default:
-                services.AddDbContext<TContext, TSqlite>(o => o.UsePipelineProvider(provider, connectionString, historyTable));
+                services.AddDbContext<TContext, TSqlite>(o => Configure(o, provider, connectionString, historyTable, configure));
                 break;
         }
 
         return services;
+    }
+
+    private static void Configure(
+        DbContextOptionsBuilder builder, DatabaseProvider provider, string connectionString, string historyTable, Action<DbContextOptionsBuilder>? configure)
+    {
+        builder.UsePipelineProvider(provider, connectionString, historyTable);
+        configure?.Invoke(builder);
     }
 
     public static DbContextOptionsBuilder UsePipelineProvider(
