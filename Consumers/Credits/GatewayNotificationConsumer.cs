@@ -22,8 +22,8 @@ public sealed partial class GatewayNotificationConsumer(ILogger<GatewayNotificat
     private static string Shorten(string? text) =>
         text is null ? "" : text.Length <= MaxLoggedLength ? text : text[..MaxLoggedLength] + "…";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "new-api notification {Type}: {Title} {Content} (at {OccurredAt}, {EventId})")]
-    private static partial void LogNotification(ILogger logger, string type, string title, string content, DateTimeOffset occurredAt, string eventId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "new-api notification {Type}: {Title} {Content} (at {OccurredAt}, notification {NotificationId})")]
+    private static partial void LogNotification(ILogger logger, string type, string title, string content, DateTimeOffset occurredAt, string notificationId);
 }
 
 public sealed class GatewayNotificationConsumerDefinition : ConsumerDefinition<GatewayNotificationConsumer>
