@@ -46,6 +46,11 @@ public sealed class DeadLetterClient : IAsyncDisposable
         return new DeadLetterClient(connection, http, factory.VirtualHost);
     }
 
+    /// <summary>
+    /// The dead-letter queues and their counts, from the management API's queue list and a passive declare per queue:
+    /// no message is read, so none is redelivered or has its delivery count raised. Cheap enough to poll.
+    /// </summary>
+    /// <param name="queue">Only this queue (with or without the _error suffix); null for every _error queue.</param>
     public async Task<IReadOnlyList<DeadLetterQueue>> ListQueuesAsync(string? queue, CancellationToken cancellationToken = default)
     {
         var all = await _management.GetFromJsonAsync<JsonElement>($"api/queues/{Uri.EscapeDataString(_vhost)}", cancellationToken);

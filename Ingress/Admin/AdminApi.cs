@@ -23,6 +23,17 @@ public static class AdminApi
             return Results.Ok(new { table = "ingress_outbox", pending, oldestPendingAgeSeconds = oldest is { } at ? (DateTime.UtcNow - at).TotalSeconds : 0 });
         });
 
+        // Counts only (queue list and a passive declare per queue): no message is read, so a dashboard may poll it.
+        admin.MapGet("/dead-letters/counts", (string? queue, IOptions<BusOptions> bus, CancellationToken ct) =>
+            WithDeadLetters(bus.Value, ct, async client => Results.Ok((await client.ListQueuesAsync(queue, ct)).Select(q => new
+            {
+                queue = q.Name,
+                count = q.Messages,
+                ready = q.Ready,
+                unacknowledged = q.Unacknowledged,
+            }))));
+
+        // Grouped detail: reads (and returns) up to 10,000 letters per queue; on demand, not for polling.
         admin.MapGet("/dead-letters", (string? queue, IOptions<BusOptions> bus, CancellationToken ct) =>
             WithDeadLetters(bus.Value, ct, async client =>
             {

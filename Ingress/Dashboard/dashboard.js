@@ -1,4 +1,6 @@
 // The Pipeline dashboard: reads /api/admin/* with the admin key and refreshes every few seconds.
+// Dead letters are polled as counts only (no message is read); a queue's letters are read when the operator opens
+// it, and read again only when its count changes.
 // Data is always written with textContent: dedup keys and exception messages come from outside.
 'use strict';
 
@@ -19,6 +21,8 @@ let session = 0; // bumped at every sign-in and sign-out, so a refresh loop of a
 let timer = 0;
 let replaying = false;
 let queue = Promise.resolve();
+let openQueue = null; // the dead-letter queue whose letters the operator opened
+let detail = null; // its grouped detail, as last read, with the ready count it was read at
 
 // Refreshes and replays run one at a time: listing dead letters holds them for a moment while they are read, and a
 // replay running at that moment would not see them.
@@ -60,6 +64,8 @@ function setBanner(text) {
 
 function showLogin(message) {
   session++;
+  openQueue = null;
+  detail = null;
   clearTimeout(timer);
   sessionStorage.removeItem(STORAGE_KEY);
   byId('board').hidden = true;
@@ -84,12 +90,14 @@ function start() {
 
 async function refresh(mine) {
   if (mine !== session) return;
-  const [stats, receipts, outbox, deadLetters] = await Promise.allSettled([
+  const [stats, receipts, outbox, counts] = await Promise.allSettled([
     api('api/admin/stats?minutes=60'),
     api('api/admin/receipts?limit=50'),
     api('api/admin/outbox'),
-    api('api/admin/dead-letters'),
+    api('api/admin/dead-letters/counts'),
   ]);
+  if (mine !== session) return;
+  const deadLetters = counts.status === 'fulfilled' ? await settle(() => deadLetterView(counts.value)) : counts;
   if (mine !== session) return;
 
   const errors = [stats, receipts, outbox, deadLetters].filter((r) => r.status === 'rejected').map((r) => r.reason);
@@ -104,6 +112,27 @@ async function refresh(mine) {
   render('outbox', outbox, renderOutbox);
   render('dead-letters', deadLetters, renderDeadLetters);
   byId('updated').textContent = `Updated ${new Date().toLocaleTimeString()}, every ${REFRESH_MS / 1000} s`;
+}
+
+async function settle(task) {
+  try {
+    return { status: 'fulfilled', value: await task() };
+  } catch (reason) {
+    return { status: 'rejected', reason };
+  }
+}
+
+// The counts, and the open queue's letters: read when it was opened, and again only when its count has changed.
+async function deadLetterView(queues) {
+  const current = queues.find((q) => q.queue === openQueue && q.count > 0);
+  if (!current) {
+    openQueue = null;
+    detail = null;
+  } else if (!detail || detail.queue !== current.queue || detail.readyAt !== current.ready) {
+    const [read] = await api(`api/admin/dead-letters?queue=${encodeURIComponent(current.queue)}`);
+    detail = read ? { ...read, readyAt: current.ready } : null;
+  }
+  return { queues, detail };
 }
 
 function render(sectionId, result, draw) {
@@ -198,22 +227,39 @@ function replayButton(label, data) {
   return button;
 }
 
-function renderDeadLetters(queues) {
-  const present = (queues ?? []).map((q) => {
-    // The groups were counted from the letters themselves; the broker's own count lags by a few seconds.
-    const counted = q.groups.reduce((sum, g) => sum + g.count, 0);
-    return { ...q, count: counted >= 10000 ? Math.max(q.count, counted) : counted };
-  }).filter((q) => q.count > 0);
+function openButton(queueName) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = queueName === openQueue ? 'Hide letters' : 'Show letters';
+  button.disabled = replaying;
+  button.dataset.openQueue = queueName;
+  return button;
+}
 
-  const queueRows = present.map((q) => row([
-    cell(q.queue, 'mono'),
-    cell(String(q.count), 'num'),
-    time(q.oldest),
-    cell(replayButton('Replay all', { replayQueue: q.queue })),
-  ], { queue: q.queue }));
-  fill(byId('dead-letter-queues').querySelector('tbody'), queueRows, queues ? 'No dead letters.' : '');
+function renderDeadLetters(view) {
+  const present = (view?.queues ?? []).filter((q) => q.count > 0);
+  const shown = view?.detail ?? null;
 
-  const letters = present.flatMap((q) => q.recent)
+  const queueRows = present.map((q) => {
+    const actions = document.createElement('span');
+    actions.append(openButton(q.queue), replayButton('Replay all', { replayQueue: q.queue }));
+    return row([
+      cell(q.queue, 'mono'),
+      cell(String(q.count), 'num'),
+      shown?.queue === q.queue ? time(shown.oldest) : cell('–'),
+      cell(actions),
+    ], { queue: q.queue });
+  });
+  fill(byId('dead-letter-queues').querySelector('tbody'), queueRows, view ? 'No dead letters.' : '');
+
+  const groupRows = (shown?.groups ?? [])
+    .sort((a, b) => b.count - a.count)
+    .map((g) => row([cell(String(g.count), 'num'), cell(g.exceptionType ?? '', 'mono'), cell(g.messageType ?? '', 'mono')]));
+  const groups = byId('dead-letter-groups');
+  groups.hidden = !shown;
+  fill(groups.querySelector('tbody'), groupRows, '');
+
+  const letters = (shown?.recent ?? []).slice()
     .sort((a, b) => (b.faultedAt ?? '').localeCompare(a.faultedAt ?? ''));
   const letterRows = letters.map((l) => {
     const exception = cell(l.exceptionType ?? '');
@@ -227,7 +273,16 @@ function renderDeadLetters(queues) {
       cell(l.messageId ? replayButton('Replay', { replayQueue: l.queue, replayMessage: l.messageId }) : ''),
     ], { messageId: l.messageId ?? '' });
   });
-  fill(byId('dead-letter-messages').querySelector('tbody'), letterRows, queues ? 'Nothing to replay.' : '');
+  const empty = !view ? '' : present.length === 0 ? 'Nothing to replay.' : 'Choose “Show letters” on a queue to read its letters.';
+  fill(byId('dead-letter-messages').querySelector('tbody'), letterRows, empty);
+}
+
+async function toggle(button) {
+  const name = button.dataset.openQueue;
+  openQueue = openQueue === name ? null : name;
+  detail = null;
+  const mine = session;
+  await serialized(() => refresh(mine));
 }
 
 function setReplaying(value) {
@@ -259,7 +314,8 @@ async function replay(button) {
   } finally {
     setReplaying(false);
   }
-  // Show the outcome now rather than at the next tick.
+  // Show the outcome now rather than at the next tick, with the open queue's letters read again.
+  detail = null;
   await serialized(() => refresh(mine));
 }
 
@@ -273,6 +329,8 @@ byId('login').addEventListener('submit', (event) => {
 });
 byId('forget').addEventListener('click', () => showLogin(''));
 byId('dead-letters').addEventListener('click', (event) => {
+  const open = event.target.closest('button[data-open-queue]');
+  if (open && !open.disabled) return toggle(open);
   const button = event.target.closest('button[data-replay-queue]');
   if (button && !button.disabled) replay(button);
 });

@@ -49,6 +49,3 @@ public static class E2bTestEvent
             [("e2b-signature", Convert.ToBase64String(hash).TrimEnd('=')), ("e2b-signature-version", "v1"), ("e2b-delivery-id", Guid.NewGuid().ToString())]);
     }
 }
-
-/// <summary>What to POST: path relative to Ingress, body, content type and the signing headers.</summary>
-public sealed record TestRequest(string Path, string Body, string ContentType, IReadOnlyList<(string Name, string Value)> Headers);
