@@ -119,7 +119,11 @@ public sealed class PipelineTopology : IAsyncDisposable
     }
 
     /// <summary>Runs the operator tool (pipeline-ops) against this topology's broker and vhost.</summary>
-    public async Task<(int ExitCode, string Output, string Error)> RunOpsAsync(params string[] args)
+    public Task<(int ExitCode, string Output, string Error)> RunOpsAsync(params string[] args) =>
+        RunOpsAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>The same, with environment variables set (an empty value hides one this process has).</summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunOpsAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = Path.Combine(RepoPaths.Root, "Ops", "bin", RepoPaths.Configuration, "net10.0", "pipeline-ops.dll");
         var info = new System.Diagnostics.ProcessStartInfo("dotnet")
@@ -129,6 +133,11 @@ public sealed class PipelineTopology : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -37,6 +37,34 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
             $"{events} dead letters", pipeline.Diagnostics);
         output.WriteLine($"{events} messages dead-lettered {clock.ElapsedMilliseconds} ms after the last was accepted");
 
+        // The count-only view (CLI and HTTP, as the dashboard polls it, several times): the same number, and no
+        // message read: none redelivered, none held.
+        for (var i = 0; i < 3; i++)
+        {
+            var count = await pipeline.RunOpsAsync("dead-letters", "count");
+            output.WriteLine(count.Output + count.Error);
+            Assert.Equal(0, count.ExitCode);
+            Assert.Contains($"{ErrorQueue}: {events} dead letters (0 being handled)", count.Output);
+            Assert.Contains($"total: {events}", count.Output);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await pipeline.IngressHttp.GetAsync("api/admin/dead-letters/counts")).StatusCode);
+        for (var i = 0; i < 3; i++)
+        {
+            using var countsRequest = new HttpRequestMessage(HttpMethod.Get, "api/admin/dead-letters/counts");
+            countsRequest.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+            var counts = System.Text.Json.JsonDocument.Parse(await (await pipeline.IngressHttp.SendAsync(countsRequest)).Content.ReadAsStringAsync()).RootElement;
+            var queue = Assert.Single(counts.EnumerateArray());
+            Assert.Equal(ErrorQueue, queue.GetProperty("queue").GetString());
+            Assert.Equal(events, queue.GetProperty("count").GetInt64());
+            Assert.Equal(events, queue.GetProperty("ready").GetInt64());
+        }
+
+        Assert.Equal((events, 0), await pipeline.QueueDepthAsync(ErrorQueue));
+        var peeked = await PeekAsync(pipeline.Name, ErrorQueue, events);
+        Assert.Equal(events, peeked.Count);
+        Assert.All(peeked, m => Assert.False(m.GetProperty("redelivered").GetBoolean(), "a dead letter was read by the count-only view"));
+
         var list = await pipeline.RunOpsAsync("dead-letters", "list");
         output.WriteLine(list.Output + list.Error);
         Assert.Equal(0, list.ExitCode);
@@ -77,5 +105,18 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
         Assert.Equal(events, await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox", "Sandboxes"));
         Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes""", "Sandboxes"));
         await Eventually.WaitAsync(() => pipeline.QueueDepthAsync(ErrorQueue), d => d == (0, 0), Deadline, "no dead letters left");
+    }
+
+    /// <summary>Reads up to <paramref name="count"/> messages through the management API and puts them back.</summary>
+    private async Task<List<System.Text.Json.JsonElement>> PeekAsync(string vhost, string queue, int count)
+    {
+        using var management = new HttpClient { BaseAddress = services.RabbitMqManagement };
+        management.DefaultRequestHeaders.Authorization =
+            new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        var response = await management.PostAsync($"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}/get",
+            System.Net.Http.Json.JsonContent.Create(new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 1000 }));
+        response.EnsureSuccessStatusCode();
+        var messages = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return [.. messages.EnumerateArray()];
     }
 }
