@@ -84,13 +84,13 @@ public static class SendTestCommands
         var requestId = new Option<string?>("--request-id") { Description = "The usage row's request_id, the dedup key (default: a new one)" };
         var auth = new Option<string>("--auth") { Description = "hmac (X-Webhook-Signature) or bearer (Authorization: Bearer <secret>)", DefaultValueFactory = _ => "hmac" };
         auth.AcceptOnlyFromAmong(NewApiTestEvent.AuthModes);
-        var secret = new Option<string?>("--secret") { Description = $"Webhook secret (env {NewApiTestEvent.SecretVariable})" };
+        var secret = new Option<string?>("--secret") { Description = $"Webhook secret (env {NewApiTestEvent.SecretVariable}, else {NewApiTestEvent.SeedSecretVariable})" };
         var command = new Command("new-api", "A new-api usage row (consume) or notification.") { name, user, quota, requestId, auth, secret };
         command.SetAction(async (parse, ct) =>
         {
-            if (Setting(parse.GetValue(secret), NewApiTestEvent.SecretVariable) is not { } key)
+            if ((Setting(parse.GetValue(secret), NewApiTestEvent.SecretVariable) ?? Setting(null, NewApiTestEvent.SeedSecretVariable)) is not { } key)
             {
-                return Usage($"Give --secret or set {NewApiTestEvent.SecretVariable}.");
+                return Usage($"Give --secret or set {NewApiTestEvent.SecretVariable} (or the seed's {NewApiTestEvent.SeedSecretVariable}).");
             }
 
             if (parse.GetValue(quota) < 0)

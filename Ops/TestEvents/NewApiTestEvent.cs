@@ -10,6 +10,9 @@ namespace Pipeline.Ops.TestEvents;
 public static class NewApiTestEvent
 {
     public const string SecretVariable = "NEWAPI_WEBHOOK_SECRET";
+
+    /// <summary>The seed deployments' variable, which Ingress also reads.</summary>
+    public const string SeedSecretVariable = "WEBHOOK_SECRET";
     public const string Consume = "consume";
 
     public static readonly string[] Events = [Consume, "quota_exceed", "channel_update", "channel_test"];

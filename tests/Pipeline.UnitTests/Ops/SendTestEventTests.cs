@@ -39,6 +39,18 @@ public class SendTestEventTests
         return context.Request;
     }
 
+    [Fact]
+    public void The_tool_reads_the_same_variables_and_scheme_names_as_Ingress()
+    {
+        Assert.Equal(LiveKitOptions.ApiKeyVariable, LiveKitTestEvent.ApiKeyVariable);
+        Assert.Equal(LiveKitOptions.ApiSecretVariable, LiveKitTestEvent.ApiSecretVariable);
+        Assert.Equal(NewApiOptions.SecretVariable, NewApiTestEvent.SecretVariable);
+        Assert.Equal(NewApiOptions.SeedSecretVariable, NewApiTestEvent.SeedSecretVariable);
+        Assert.Equal(SourceSchemes.All, SourceTestEvent.Schemes);
+        Assert.Equal("Sources__acme__Secrets__0", SourceTestEvent.SecretVariable("acme"));
+        Assert.Equal($"{GenericSourcesOptions.Section}__acme__{nameof(GenericSourceOptions.Scheme)}", SourceTestEvent.SchemeVariable("acme"));
+    }
+
     public static TheoryData<string> LiveKitEvents() => [.. LiveKitTestEvent.Events];
 
     [Theory]
@@ -193,7 +205,6 @@ public class SendTestEventTests
     [MemberData(nameof(Schemes))]
     public void A_source_test_event_verifies_with_its_scheme_and_normalizes(string scheme, string? eventType)
     {
-        Assert.Equal(SourceSchemes.All, SourceTestEvent.Schemes);
         var secret = scheme == SourceSchemes.StandardWebhooks ? "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)) : Secret();
         var source = GenericSource.From("acme", new GenericSourceOptions { Scheme = scheme, Secrets = [secret] });
         var request = SourceTestEvent.Build("acme", scheme, secret, body: null, tokenHeader: null, Now);
