@@ -1,5 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Pipeline.Hosting;
 using Pipeline.Hosting.DeadLetters;
 using Pipeline.Hosting.Outbox;
@@ -22,11 +20,10 @@ public static class IngressExtensions
     public static WebApplicationBuilder AddIngress(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        // A refused insert is how ReceiptWriter finds a duplicate delivery, a normal event: EF Core's own error logs of
-        // it would be noise. A real failure still ends the request with a 500 that is logged with its exception.
+        // A refused insert is how ReceiptWriter finds a duplicate delivery, a normal event. A real failure still ends
+        // the request with a 500 that is logged with its exception.
         services.AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
-            builder.Configuration, "Ingress", IngressDbContext.MigrationsHistoryTable,
-            o => o.ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug))));
+            builder.Configuration, "Ingress", IngressDbContext.MigrationsHistoryTable, PersistenceRegistration.ExpectedConflictsAtDebug);
         services.AddHealthChecks().AddDbContextCheck<IngressDbContext>("ingress-database", tags: [ServiceDefaults.ReadyTag]);
 
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart();

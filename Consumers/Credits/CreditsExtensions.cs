@@ -13,8 +13,10 @@ public static class CreditsExtensions
     public static WebApplicationBuilder AddCredits(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // Lost races (a concurrent deduction on the same account, the same request id committed first) are expected
+        // under load and handled by the consumer, which logs the outcome.
         services.AddPipelineDbContext<CreditsDbContext, SqliteCreditsDbContext, PostgreSqlCreditsDbContext, SqlServerCreditsDbContext>(
-            builder.Configuration, "Credits", CreditsDbContext.MigrationsHistoryTable);
+            builder.Configuration, "Credits", CreditsDbContext.MigrationsHistoryTable, PersistenceRegistration.ExpectedConflictsAtDebug);
         services.AddHealthChecks().AddDbContextCheck<CreditsDbContext>("credits-database", tags: [ServiceDefaults.ReadyTag]);
 
         services.AddOptions<CreditsOptions>().BindConfiguration(CreditsOptions.Section).ValidateOnStart();

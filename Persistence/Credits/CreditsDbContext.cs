@@ -1,6 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Pipeline.Persistence.Inbox;
 using Pipeline.Persistence.Outbox;
 
@@ -20,17 +18,6 @@ public abstract class CreditsDbContext(DbContextOptions options) : PipelineDbCon
     public DbSet<CreditEventLog> EventLog => Set<CreditEventLog>();
     public DbSet<InboxMessage> Inbox => Set<InboxMessage>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
-
-    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
-    {
-        // Lost races (a concurrent deduction on the same account, the same request id committed first) are expected
-        // under load and handled by the callers, which log the outcome; EF would log each one as an error with a
-        // stack trace. A failure that is not handled still reaches the consumer's fault log.
-        optionsBuilder.ConfigureWarnings(w => w.Log(
-            (RelationalEventId.CommandError, LogLevel.Debug),
-            (CoreEventId.SaveChangesFailed, LogLevel.Debug),
-            (CoreEventId.OptimisticConcurrencyException, LogLevel.Debug)));
-    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
