@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Prometheus;
 using Serilog;
@@ -12,13 +13,14 @@ using Serilog.Formatting.Compact;
 
 namespace Pipeline.Hosting;
 
-/// <summary>What every Pipeline host shares: logging, tracing, health endpoints and metrics.</summary>
+/// <summary>What every Pipeline host shares: reloadable operator files, logging, tracing, health endpoints and metrics.</summary>
 public static class ServiceDefaults
 {
     public const string ReadyTag = "ready";
 
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
     {
+        builder.Configuration.AddOperatorFiles();
         var json = builder.Configuration.GetValue("Logging:Json", false);
         builder.Services.AddSerilog((services, logger) =>
         {

@@ -9,8 +9,8 @@ using Pipeline.Standalone;
 // Everything in one process: SQLite files and MassTransit's in-memory transport. For trying it out only:
 // messages held by the in-memory transport are lost if the process dies.
 var builder = WebApplication.CreateBuilder(args);
-var sample = StandaloneSample.EnsureSecret(builder.Configuration);
 builder.AddServiceDefaults();
+var sample = StandaloneSample.EnsureSecret(builder.Configuration);
 builder.AddIngress();
 builder.AddSandboxes();
 builder.AddCredits();

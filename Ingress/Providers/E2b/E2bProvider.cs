@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Settings;
 
 namespace Pipeline.Ingress.Providers.E2b;
 
@@ -7,7 +8,9 @@ public static class E2bProvider
 {
     public static IServiceCollection AddE2bProvider(this IServiceCollection services)
     {
-        services.AddOptions<E2bOptions>().BindConfiguration(E2bOptions.Section).ValidateOnStart();
+        services.AddOptions<E2bOptions>().BindConfiguration(E2bOptions.Section)
+            .ValidateOnStart()
+            .KeepLastValidOnReload(o => $"{o.Secrets.Count} secret(s)");
         services.AddSingleton<E2bOptionsSetup>();
         services.AddSingleton<IPostConfigureOptions<E2bOptions>>(sp => sp.GetRequiredService<E2bOptionsSetup>());
         services.AddSingleton<IValidateOptions<E2bOptions>>(sp => sp.GetRequiredService<E2bOptionsSetup>());

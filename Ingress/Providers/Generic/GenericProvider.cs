@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Settings;
 using Pipeline.Ingress.Webhooks;
 
 namespace Pipeline.Ingress.Providers.Generic;
@@ -19,7 +20,8 @@ public static class GenericProvider
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<GenericSourcesOptions>()
             .Configure<IConfiguration>((options, configuration) => options.Bind(configuration))
-            .ValidateOnStart();
+            .ValidateOnStart()
+            .KeepLastValidOnReload(o => $"{o.Sources.Count} source(s), {o.Sources.Count(s => s.Value.Secrets.Count > 0)} with secrets");
         services.AddSingleton<IOptionsChangeTokenSource<GenericSourcesOptions>>(sp =>
             new ConfigurationChangeTokenSource<GenericSourcesOptions>(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<IValidateOptions<GenericSourcesOptions>, GenericSourcesValidator>();

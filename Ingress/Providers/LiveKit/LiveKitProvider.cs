@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Settings;
 
 namespace Pipeline.Ingress.Providers.LiveKit;
 
@@ -8,7 +9,9 @@ public static class LiveKitProvider
 {
     public static IServiceCollection AddLiveKitProvider(this IServiceCollection services)
     {
-        services.AddOptions<LiveKitOptions>().BindConfiguration(LiveKitOptions.Section).ValidateOnStart();
+        services.AddOptions<LiveKitOptions>().BindConfiguration(LiveKitOptions.Section)
+            .ValidateOnStart()
+            .KeepLastValidOnReload(o => $"{o.Keys.Count} API key(s)");
         services.AddSingleton<LiveKitOptionsSetup>();
         services.AddSingleton<IPostConfigureOptions<LiveKitOptions>>(sp => sp.GetRequiredService<LiveKitOptionsSetup>());
         services.AddSingleton<IValidateOptions<LiveKitOptions>>(sp => sp.GetRequiredService<LiveKitOptionsSetup>());

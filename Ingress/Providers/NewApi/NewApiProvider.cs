@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Settings;
 using Pipeline.Ingress.Webhooks;
 using Pipeline.Messages.Credits;
 
@@ -42,7 +43,9 @@ public static class NewApiProvider
 
     public static IServiceCollection AddNewApiProvider(this IServiceCollection services)
     {
-        services.AddOptions<NewApiOptions>().BindConfiguration(NewApiOptions.Section).ValidateOnStart();
+        services.AddOptions<NewApiOptions>().BindConfiguration(NewApiOptions.Section)
+            .ValidateOnStart()
+            .KeepLastValidOnReload(o => $"{o.Secrets.Count} secret(s)");
         services.AddSingleton<NewApiOptionsSetup>();
         services.AddSingleton<IPostConfigureOptions<NewApiOptions>>(sp => sp.GetRequiredService<NewApiOptionsSetup>());
         services.AddSingleton<IValidateOptions<NewApiOptions>>(sp => sp.GetRequiredService<NewApiOptionsSetup>());
