@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -133,7 +134,7 @@ public static class LastValidOptionsExtensions
         builder.Services.AddSingleton<IOptionsMonitor<TOptions>>(sp => new LastValidOptionsMonitor<TOptions>(
             sp.GetRequiredService<IOptionsFactory<TOptions>>(),
             sp.GetServices<IOptionsChangeTokenSource<TOptions>>(),
-            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
             describe));
         return builder;
     }

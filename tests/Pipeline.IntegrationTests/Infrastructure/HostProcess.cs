@@ -38,6 +38,9 @@ public sealed class HostProcess : IAsyncDisposable
     public Uri BaseAddress { get; }
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The OS process id of the current run, to tell a reload from a restart.</summary>
+    public int? ProcessId => _process?.Id;
+
     public async Task StartAsync(TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo("dotnet", [_dll])
@@ -80,6 +83,9 @@ public sealed class HostProcess : IAsyncDisposable
         }, r => r is not false, timeout ?? TimeSpan.FromSeconds(60), $"{_name} to answer /health/live", RecentOutput);
         if (ready is null)
         {
+            // Without a timeout this also waits for the redirected output to be read to its end: the reason it
+            // stopped is usually in the last lines.
+            process.WaitForExit();
             throw new InvalidOperationException($"{_name} exited with {process.ExitCode} while starting:{Environment.NewLine}{RecentOutput()}");
         }
     }
