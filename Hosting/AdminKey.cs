@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Settings;
 
 namespace Pipeline.Hosting;
 
@@ -28,7 +29,8 @@ public static partial class AdminKey
             .PostConfigure<IConfiguration>((o, config) => o.ApiKey ??= config[AdminOptions.KeyVariable])
             .Validate(o => o.ApiKey is null || o.ApiKey.Length >= AdminOptions.MinimumKeyLength,
                 $"{AdminOptions.Section}:ApiKey / {AdminOptions.KeyVariable} must be at least {AdminOptions.MinimumKeyLength} characters.")
-            .ValidateOnStart();
+            .ValidateOnStart()
+            .KeepLastValidOnReload();
         return services;
     }
 

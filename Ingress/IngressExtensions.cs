@@ -1,6 +1,7 @@
 using Pipeline.Hosting;
 using Pipeline.Hosting.DeadLetters;
 using Pipeline.Hosting.Outbox;
+using Pipeline.Hosting.Settings;
 using Pipeline.Ingress.Admin;
 using Pipeline.Ingress.Dashboard;
 using Pipeline.Ingress.Providers.E2b;
@@ -26,8 +27,8 @@ public static class IngressExtensions
             builder.Configuration, "Ingress", IngressDbContext.MigrationsHistoryTable, PersistenceRegistration.ExpectedConflictsAtDebug);
         services.AddHealthChecks().AddDbContextCheck<IngressDbContext>("ingress-database", tags: [ServiceDefaults.ReadyTag]);
 
-        services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         services.AddSingleton<WebhookRateLimiter>();
         services.AddE2bProvider();
         services.AddLiveKitProvider();

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence.Outbox;
 
@@ -12,7 +13,7 @@ public static class OutboxRegistration
     public static IServiceCollection AddPipelineOutbox<TContext>(this IServiceCollection services)
         where TContext : class, IOutboxDbContext
     {
-        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         services.TryAddSingleton<OutboxSignal<TContext>>();
         services.TryAddScoped<OutboxStore<TContext>>();
         services.AddHostedService<OutboxDispatcher<TContext>>();

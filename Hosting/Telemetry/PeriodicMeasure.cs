@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Settings;
 
 namespace Pipeline.Hosting.Telemetry;
 
@@ -79,7 +80,7 @@ public static class PeriodicMeasureRegistration
 
     internal static IServiceCollection AddTelemetryOptions(this IServiceCollection services)
     {
-        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         return services;
     }
 }

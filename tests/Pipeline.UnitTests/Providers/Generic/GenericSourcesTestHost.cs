@@ -47,9 +47,8 @@ internal sealed class GenericSourcesTestHost : IDisposable
         }
         catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
         {
-            // IOptionsMonitor validates inside the change callback. A file reload raises it on a thread-pool task where
-            // it goes unobserved; this in-memory provider raises it here. Either way the monitor then throws on
-            // CurrentValue until the configuration is valid again, which is what the resolver copes with.
+            // The stock IOptionsMonitor validates inside the change callback and throws here; the one Ingress registers
+            // (LastValidOptionsMonitor) logs the problems and keeps the last valid value instead.
         }
     }
 
