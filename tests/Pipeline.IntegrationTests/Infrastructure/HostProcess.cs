@@ -58,8 +58,10 @@ public sealed class HostProcess : IAsyncDisposable
         info.Environment["Urls"] = BaseAddress.ToString().TrimEnd('/');
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         _process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {_name}.");
-        _process.OutputDataReceived += (_, e) => Record(e.Data);
-        _process.ErrorDataReceived += (_, e) => Record(e.Data);
+        var outputClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var errorClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process.OutputDataReceived += (_, e) => Record(e.Data, outputClosed);
+        _process.ErrorDataReceived += (_, e) => Record(e.Data, errorClosed);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
@@ -83,9 +85,8 @@ public sealed class HostProcess : IAsyncDisposable
         }, r => r is not false, timeout ?? TimeSpan.FromSeconds(60), $"{_name} to answer /health/live", RecentOutput);
         if (ready is null)
         {
-            // Without a timeout this also waits for the redirected output to be read to its end: the reason it
-            // stopped is usually in the last lines.
-            process.WaitForExit();
+            // The reason it stopped is usually in its last lines: give the output readers a moment to reach the end.
+            await Task.WhenAny(Task.WhenAll(outputClosed.Task, errorClosed.Task), Task.Delay(TimeSpan.FromSeconds(5)));
             throw new InvalidOperationException($"{_name} exited with {process.ExitCode} while starting:{Environment.NewLine}{RecentOutput()}");
         }
     }
@@ -141,10 +142,11 @@ public sealed class HostProcess : IAsyncDisposable
         _process?.Dispose();
     }
 
-    private void Record(string? line)
+    private void Record(string? line, TaskCompletionSource closed)
     {
         if (line is null)
         {
+            closed.TrySetResult(); // the end of the stream
             return;
         }
 
