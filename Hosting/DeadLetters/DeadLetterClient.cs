@@ -17,6 +17,9 @@ public sealed class DeadLetterClient : IAsyncDisposable
 {
     public const string ErrorSuffix = "_error";
     /// <summary>Headers of the failure, not of the message: a replay starts afresh, with the whole retry schedule.</summary>
+    /// <summary>Replayed letters whose publisher confirms are awaited together.</summary>
+    private const int ConfirmBatch = 64;
+
     private static readonly string[] FaultHeaderPrefixes =
     [
         "MT-Fault-", "MT-Reason", "MT-Host-", "Pipeline-Redelivery-", "Pipeline-Isolated-",
@@ -126,6 +129,7 @@ public sealed class DeadLetterClient : IAsyncDisposable
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
                 cancellationToken);
             var held = new List<ulong>();
+            var pending = new List<Pending>();
             try
             {
                 // Only what was there when we started: letters that fail again meanwhile are not chased in a loop.
@@ -147,38 +151,59 @@ public sealed class DeadLetterClient : IAsyncDisposable
                     }
 
                     matched++;
+                    if (replay && limiter is not null)
+                    {
+                        using var lease = await limiter.AcquireAsync(1, cancellationToken);
+                    }
+
+                    // A replay's publish is confirmed before its letter is acknowledged, but up to ConfirmBatch
+                    // confirms are awaited together rather than one round trip (and one disk sync) at a time.
+                    pending.Add(new Pending(message.DeliveryTag, letter.MessageId, replay
+                        ? channel.BasicPublishAsync("", letter.SourceQueue, mandatory: true,
+                            ReplayProperties(message.BasicProperties), message.Body.ToArray(), cancellationToken).AsTask()
+                        : Task.CompletedTask));
+                    if (pending.Count >= ConfirmBatch)
+                    {
+                        await SettleAsync();
+                    }
+                }
+
+                await SettleAsync();
+            }
+            finally
+            {
+                await ReturnAsync(channel, [.. held, .. pending.Select(p => p.DeliveryTag)]);
+            }
+
+            // Acknowledges each letter whose publish was confirmed; keeps the others where they are. An item leaves
+            // `pending` only once settled, so what an interruption leaves there is still unacknowledged.
+            async Task SettleAsync()
+            {
+                while (pending.Count > 0)
+                {
+                    var item = pending[0];
                     try
                     {
-                        if (replay)
-                        {
-                            if (limiter is not null)
-                            {
-                                using var lease = await limiter.AcquireAsync(1, cancellationToken);
-                            }
-
-                            await channel.BasicPublishAsync("", letter.SourceQueue, mandatory: true,
-                                ReplayProperties(message.BasicProperties), message.Body, cancellationToken);
-                        }
-
-                        await channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
+                        await item.Published;
+                        await channel.BasicAckAsync(item.DeliveryTag, multiple: false, cancellationToken);
                         done++;
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         failed++;
-                        held.Add(message.DeliveryTag);
-                        errors.Add($"{letter.MessageId}: {ex.GetType().Name}: {ex.Message}");
+                        held.Add(item.DeliveryTag);
+                        errors.Add($"{item.MessageId}: {ex.GetType().Name}: {ex.Message}");
                     }
+
+                    pending.RemoveAt(0);
                 }
-            }
-            finally
-            {
-                await ReturnAsync(channel, held);
             }
         }
 
         return new ReplayReport(scanned, matched, done, failed, errors);
     }
+
+    private readonly record struct Pending(ulong DeliveryTag, string? MessageId, Task Published);
 
     /// <summary>Smooth rather than bursty: a token every 1/rate seconds, in tenths of a second above 10/s.</summary>
     private static TokenBucketRateLimiter Limiter(double perSecond)

@@ -77,6 +77,10 @@ public sealed class RoomConsumerTests(TestServices services)
         var distinctRoomEvents = events.Length - 1;
         var final = await Eventually.WaitAsync(async () => await rooms.GetFromJsonAsync<JsonElement>("api/rooms/consumer-room"),
             r => r.GetProperty("eventCount").GetInt32() == distinctRoomEvents, Deadline, "every event applied", pipeline.Diagnostics);
+        // Every message id is recorded once, duplicates included (the management API's queue depth can be seconds
+        // old, so it cannot tell that the last duplicates are still in flight).
+        await Eventually.WaitAsync(() => pipeline.CountAsync("SELECT count(*) FROM rooms_inbox", "Rooms"), n => n >= events.Length * 2, Deadline,
+            "every message id in the inbox", pipeline.Diagnostics);
         await Eventually.WaitAsync(() => pipeline.QueueDepthAsync("rooms-livekit"), d => d == (0, 0), Deadline, "the queue drained", pipeline.Diagnostics);
 
         Assert.Equal("finished", final.GetProperty("status").GetString());
