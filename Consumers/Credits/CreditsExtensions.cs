@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Outbox;
+using Pipeline.Hosting.Settings;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Credits;
 
@@ -19,7 +20,8 @@ public static class CreditsExtensions
             builder.Configuration, "Credits", CreditsDbContext.MigrationsHistoryTable, PersistenceRegistration.ExpectedConflictsAtDebug);
         services.AddHealthChecks().AddDbContextCheck<CreditsDbContext>("credits-database", tags: [ServiceDefaults.ReadyTag]);
 
-        services.AddOptions<CreditsOptions>().BindConfiguration(CreditsOptions.Section).ValidateOnStart();
+        services.AddOptions<CreditsOptions>().BindConfiguration(CreditsOptions.Section).ValidateOnStart()
+            .KeepLastValidOnReload(o => $"{o.AdminApiKeys.Count} admin key(s), low mark {o.LowBalanceThreshold}");
         services.AddSingleton<CreditsOptionsSetup>();
         services.AddSingleton<IPostConfigureOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
         services.AddSingleton<IValidateOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());

@@ -135,18 +135,18 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
         EventAlreadyApplied,
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Room {RoomName} ({RoomSid}): {Event} applied; {Status}, {Participants} participants, peak {Peak}")]
-    private static partial void LogApplied(ILogger logger, string @event, string roomName, string roomSid, string status, int participants, int peak);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Room {RoomName} ({RoomSid}): {LiveKitEvent} applied; {Status}, {Participants} participants, peak {Peak}")]
+    private static partial void LogApplied(ILogger logger, string liveKitEvent, string roomName, string roomSid, string status, int participants, int peak);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Room {RoomName} ({RoomSid}) finished ({Event}): {Sessions} sessions, peak {Peak} participants")]
-    private static partial void LogFinished(ILogger logger, string roomName, string roomSid, string @event, int sessions, int peak);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Room {RoomName} ({RoomSid}) finished ({LiveKitEvent}): {Sessions} sessions, peak {Peak} participants")]
+    private static partial void LogFinished(ILogger logger, string roomName, string roomSid, string liveKitEvent, int sessions, int peak);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {Event} {LiveKitEventId} does not change a room; acknowledged without effect")]
-    private static partial void LogNotARoomEvent(ILogger logger, string @event, string liveKitEventId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {LiveKitEvent} {LiveKitEventId} does not change a room; acknowledged without effect")]
+    private static partial void LogNotARoomEvent(ILogger logger, string liveKitEvent, string liveKitEventId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {Event} {LiveKitEventId} message {MessageId} was applied before; acknowledged without effect")]
-    private static partial void LogDuplicateMessage(ILogger logger, string @event, string liveKitEventId, Guid messageId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit {LiveKitEvent} {LiveKitEventId} message {MessageId} was applied before; acknowledged without effect")]
+    private static partial void LogDuplicateMessage(ILogger logger, string liveKitEvent, string liveKitEventId, Guid messageId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit {Event} {LiveKitEventId} was already applied under another message; {MessageId} acknowledged without effect")]
-    private static partial void LogDuplicateEvent(ILogger logger, string @event, string liveKitEventId, Guid messageId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit {LiveKitEvent} {LiveKitEventId} was already applied under another message; {MessageId} acknowledged without effect")]
+    private static partial void LogDuplicateEvent(ILogger logger, string liveKitEvent, string liveKitEventId, Guid messageId);
 }
