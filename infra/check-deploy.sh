@@ -216,6 +216,9 @@ for name, d in deployments.items():
                 check(ref["configMapRef"]["name"] in configs, f"k8s: {name} uses ConfigMap {ref['configMapRef']['name']}, not defined here")
             if "secretRef" in ref:
                 check(ref["secretRef"]["name"] in secrets, f"k8s: {name} uses Secret {ref['secretRef']['name']}, not defined here")
+    for volume in spec["template"]["spec"].get("volumes", []):
+        if "secret" in volume:
+            check(volume["secret"]["secretName"] in secrets, f"k8s: {name} mounts Secret {volume['secret']['secretName']}, not defined here")
     check(spec.get("replicas") == (3 if name == "ingress" else 2), f"k8s: Deployment {name}: replicas")
 for d in by_kind.get("Service", []):
     check(any(selects(d["spec"]["selector"], labels) for labels in pod_labels.values()), f"k8s: Service {d['metadata']['name']} selects no pods")
