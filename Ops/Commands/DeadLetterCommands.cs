@@ -31,10 +31,8 @@ public static class DeadLetterCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var client = await connect(parse, ct);
-            var queues = await client.ListQueuesAsync(parse.GetValue(Queue), ct);
-            if (queues.Count == 0)
+            if (await QueuesAsync(client, parse, ct) is not { } queues)
             {
-                Console.WriteLine("No dead-letter queues.");
                 return 0;
             }
 
@@ -49,6 +47,19 @@ public static class DeadLetterCommands
         return command;
     }
 
+    /// <summary>The dead-letter queues to report on (<c>--queue</c>), or null after saying there are none.</summary>
+    private static async Task<IReadOnlyList<DeadLetterQueue>?> QueuesAsync(DeadLetterClient client, ParseResult parse, CancellationToken ct)
+    {
+        var queues = await client.ListQueuesAsync(parse.GetValue(Queue), ct);
+        if (queues.Count == 0)
+        {
+            Console.WriteLine("No dead-letter queues.");
+            return null;
+        }
+
+        return queues;
+    }
+
     private static Command List(Func<ParseResult, CancellationToken, Task<DeadLetterClient>> connect)
     {
         var max = new Option<int>("--max") { Description = "Dead letters read per queue to group them", DefaultValueFactory = _ => 10_000 };
@@ -56,10 +67,8 @@ public static class DeadLetterCommands
         command.SetAction(async (parse, ct) =>
         {
             await using var client = await connect(parse, ct);
-            var queues = await client.ListQueuesAsync(parse.GetValue(Queue), ct);
-            if (queues.Count == 0)
+            if (await QueuesAsync(client, parse, ct) is not { } queues)
             {
-                Console.WriteLine("No dead-letter queues.");
                 return 0;
             }
 

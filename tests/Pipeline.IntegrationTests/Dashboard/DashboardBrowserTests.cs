@@ -60,7 +60,7 @@ public sealed class DashboardBrowserTests(TestServices services, ITestOutputHelp
 
         // The page polls counts only: no letter has been read, until the operator opens the queue.
         Assert.Equal(0, await page.CountAsync("#dead-letter-messages tr[data-message-id]"));
-        var untouched = await PeekRedeliveredAsync(pipeline.Name, ErrorQueue, events);
+        var untouched = await Faults.Broker.PeekRedeliveredAsync(services, pipeline, ErrorQueue, events);
         Assert.Equal(events, untouched.Count);
         Assert.DoesNotContain(true, untouched);
         await page.ClickAsync($"#dead-letter-queues button[data-open-queue=\"{ErrorQueue}\"]");
@@ -116,18 +116,5 @@ public sealed class DashboardBrowserTests(TestServices services, ITestOutputHelp
         Assert.Empty(pageErrors);
         Assert.Empty(offOrigin);
         output.WriteLine($"screenshots in {DashboardBrowser.OutputDirectory}");
-    }
-
-    /// <summary>The redelivered flag of each message, read through the management API (which puts them back).</summary>
-    private async Task<List<bool>> PeekRedeliveredAsync(string vhost, string queue, int count)
-    {
-        using var management = new HttpClient { BaseAddress = services.RabbitMqManagement };
-        management.DefaultRequestHeaders.Authorization =
-            new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
-        var response = await management.PostAsync($"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}/get",
-            System.Net.Http.Json.JsonContent.Create(new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 1000 }));
-        response.EnsureSuccessStatusCode();
-        var messages = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        return [.. messages.EnumerateArray().Select(m => m.GetProperty("redelivered").GetBoolean())];
     }
 }

@@ -18,12 +18,32 @@ internal static class Broker
         return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
     }
 
+    /// <summary>
+    /// The redelivered flag of up to <paramref name="count"/> messages at the head of a queue, read through the
+    /// management API, which puts them back (and so marks them redelivered from then on).
+    /// </summary>
+    public static async Task<List<bool>> PeekRedeliveredAsync(TestServices services, PipelineTopology pipeline, string queue, int count)
+    {
+        using var http = Management(services);
+        var response = await http.PostAsync($"api/queues/{Uri.EscapeDataString(pipeline.Name)}/{Uri.EscapeDataString(queue)}/get",
+            JsonContent.Create(new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 1000 }));
+        response.EnsureSuccessStatusCode();
+        var messages = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return [.. messages.EnumerateArray().Select(m => m.GetProperty("redelivered").GetBoolean())];
+    }
+
     /// <summary>The arguments a queue was declared with.</summary>
     public static async Task<JsonElement> QueueArgumentsAsync(TestServices services, PipelineTopology pipeline, string queue)
     {
-        using var http = new HttpClient { BaseAddress = services.RabbitMqManagement };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        using var http = Management(services);
         var json = await http.GetFromJsonAsync<JsonElement>($"api/queues/{Uri.EscapeDataString(pipeline.Name)}/{Uri.EscapeDataString(queue)}");
         return json.GetProperty("arguments");
+    }
+
+    private static HttpClient Management(TestServices services)
+    {
+        var http = new HttpClient { BaseAddress = services.RabbitMqManagement };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        return http;
     }
 }
