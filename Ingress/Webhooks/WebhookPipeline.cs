@@ -73,7 +73,7 @@ public static partial class WebhookPipeline
                 "unsupported content type", $"Content-Type '{http.Request.ContentType}' is not accepted here.");
         }
 
-        var limit = route.MaxBodyBytes ?? services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<IngressOptions>>().CurrentValue.MaxBodyBytes;
+        var limit = route.MaxBodyBytes ?? services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<IngressOptions>>().CurrentValue.BodyLimitFor(route.Provider);
         var body = await WebhookBody.ReadAsync(http.Request, limit, http.RequestAborted);
         if (body is null)
         {
