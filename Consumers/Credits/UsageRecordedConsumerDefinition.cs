@@ -1,5 +1,6 @@
 using MassTransit;
 using Pipeline.Hosting.Bus;
+using Pipeline.Messages.Credits;
 
 namespace Pipeline.Consumers.Credits;
 
@@ -7,6 +8,9 @@ namespace Pipeline.Consumers.Credits;
 public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRecordedConsumer>
 {
     public const string QueueName = "credits-usage";
+
+    /// <summary>Accounts worked on at once per process (each account in one partition).</summary>
+    public const int Partitions = 16;
 
     public UsageRecordedConsumerDefinition()
     {
@@ -24,5 +28,10 @@ public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRe
         // credits-usage_error at once, to be replayed after a top-up opens the account.
         endpointConfigurator.UsePipelineQueues(delayedRetries: false);
         endpointConfigurator.UsePipelineRetry(r => r.Ignore<UnknownAccountException>());
+
+        // Deductions from one account take turns within this process instead of racing for the account row and
+        // retrying the losers: concurrent usage of one busy user no longer costs a conflict per message. Replicas
+        // still race each other; the concurrency check settles that as before.
+        consumerConfigurator.Message<UsageRecordedV1>(m => m.UsePartitioner(Partitions, context => context.Message.UserId ?? ""));
     }
 }
