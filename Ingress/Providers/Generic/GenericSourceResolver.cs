@@ -6,38 +6,20 @@ namespace Pipeline.Ingress.Providers.Generic;
 
 /// <summary>
 /// The route of each configured source, rebuilt whenever <c>Sources</c> changes (no restart). A reload that fails
-/// validation is logged and the last valid configuration stays in force.
+/// validation is logged by the options monitor, and the last valid configuration stays in force.
 /// </summary>
 public sealed partial class GenericSourceResolver(
     IOptionsMonitor<GenericSourcesOptions> options, TimeProvider clock, ILogger<GenericSourceResolver> logger)
 {
     private Snapshot _snapshot = new(null, FrozenDictionary<string, WebhookRoute>.Empty);
-    private int _rejecting;
 
     /// <summary>The route of source <paramref name="name"/>, or null when no such source is configured.</summary>
     public WebhookRoute? Resolve(string name) => Current().Routes.GetValueOrDefault(name);
 
     private Snapshot Current()
     {
-        GenericSourcesOptions current;
-        try
-        {
-            current = options.CurrentValue;
-            if (Volatile.Read(ref _rejecting) != 0)
-            {
-                Interlocked.Exchange(ref _rejecting, 0);
-            }
-        }
-        catch (OptionsValidationException ex)
-        {
-            if (Interlocked.Exchange(ref _rejecting, 1) == 0)
-            {
-                LogReloadRejected(logger, ex.Message);
-            }
-
-            return _snapshot;
-        }
-
+        // The monitor keeps the last valid Sources when a reload fails validation (KeepLastValidOnReload).
+        var current = options.CurrentValue;
         var snapshot = _snapshot;
         if (ReferenceEquals(snapshot.Options, current))
         {
@@ -105,7 +87,4 @@ public sealed partial class GenericSourceResolver(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Webhook sources: {Count} configured: {Sources}")]
     private static partial void LogSourcesLoaded(ILogger logger, int count, string sources);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "The Sources configuration was changed to something invalid and is ignored; the previous one stays in force: {Problems}")]
-    private static partial void LogReloadRejected(ILogger logger, string problems);
 }
