@@ -12,7 +12,7 @@ public static class PersistenceRegistration
     /// <summary>
     /// Registers <typeparamref name="TContext"/> on the configured provider, resolved to that provider's subclass
     /// (which owns the provider's migrations). Contexts are pooled: a webhook or a message reuses a reset context
-    /// instead of building one (a third of the allocations on the accept path, benchmarks/Pipeline.Benchmarks).
+    /// instead of building one (on the accept path about a third of the allocations; `benchmarks/Pipeline.Benchmarks accept-path`).
     /// </summary>
     /// <param name="configure">More options for this context (on top of the provider's).</param>
     public static IServiceCollection AddPipelineDbContext<TContext, TSqlite, TPostgreSql, TSqlServer>(

@@ -16,10 +16,10 @@ namespace Pipeline.Hosting.DeadLetters;
 public sealed class DeadLetterClient : IAsyncDisposable
 {
     public const string ErrorSuffix = "_error";
-    /// <summary>Headers of the failure, not of the message: a replay starts afresh, with the whole retry schedule.</summary>
     /// <summary>Replayed letters whose publisher confirms are awaited together.</summary>
     private const int ConfirmBatch = 64;
 
+    /// <summary>Headers of the failure, not of the message: a replay starts afresh, with the whole retry schedule.</summary>
     private static readonly string[] FaultHeaderPrefixes =
     [
         "MT-Fault-", "MT-Reason", "MT-Host-", "Pipeline-Redelivery-", "Pipeline-Isolated-",
