@@ -130,6 +130,7 @@ public sealed class DeadLetterClient : IAsyncDisposable
                 cancellationToken);
             var held = new List<ulong>();
             var pending = new List<Pending>();
+            var doneBefore = done;
             try
             {
                 // Only what was there when we started: letters that fail again meanwhile are not chased in a loop.
@@ -169,6 +170,14 @@ public sealed class DeadLetterClient : IAsyncDisposable
                 }
 
                 await SettleAsync();
+
+                // A quorum queue can drop acks that reach it just before the channel closes (rabbitmq-server#10327),
+                // which would leave a replayed letter in the dead letters as well. A basic.get reaches the queue
+                // after those acks and is answered only once they are applied; what it takes is returned below.
+                if (done > doneBefore && await channel.BasicGetAsync(queue.Name, autoAck: false, cancellationToken) is { } last)
+                {
+                    held.Add(last.DeliveryTag);
+                }
             }
             finally
             {

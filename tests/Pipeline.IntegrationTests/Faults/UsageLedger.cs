@@ -125,7 +125,7 @@ internal sealed class UsageLedger
         await Eventually.WaitAsync(() => _pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL"""), n => n == 0,
             Deadline, "the Ingress outbox to be published", _pipeline.Diagnostics);
         await Eventually.WaitAsync(async () => await AppliedAsync() + await DeadLettersAsync(), n => n == Accepted + foreignDeadLetters,
-            Deadline, $"applied + dead letters to reach {Accepted} accepted + {foreignDeadLetters} poison", _pipeline.Diagnostics);
+            Deadline, $"applied + dead letters to reach {Accepted} accepted + {foreignDeadLetters} poison", DeadLetterDiagnostics);
         foreach (var queue in new[] { Queue, Queue + "_isolated" })
         {
             await Eventually.WaitAsync(() => _pipeline.QueueDepthAsync(queue), d => d == (0, 0), Deadline, $"{queue} to be empty", _pipeline.Diagnostics);
@@ -175,6 +175,14 @@ internal sealed class UsageLedger
                           (foreign > 0 ? $" (and {foreign} poison messages in the dead letters)" : ""));
         _output.WriteLine($"  ledger entries {rows} == distinct request ids {byRequest.Count}; {_users.Length} balances exact; settled {settled.TotalSeconds:0.0} s after asking");
         return tally;
+    }
+
+    /// <summary>What the dead letters are (fault, how they got there, replays), then the services' last lines.</summary>
+    private string DeadLetterDiagnostics()
+    {
+        var letters = BrowseDeadLettersAsync(waitForReturn: false).GetAwaiter().GetResult();
+        var summary = letters.GroupBy(l => $"{l.Fault} [{l.Route}]").Select(g => $"  {g.Count()} x {g.Key}; e.g. {g.First().RequestId}");
+        return $"{letters.Count} dead letters:{Environment.NewLine}{string.Join(Environment.NewLine, summary)}{Environment.NewLine}{_pipeline.Diagnostics()}";
     }
 
     private static decimal Credits(long quota) => decimal.Round(quota / QuotaPerCredit, 8, MidpointRounding.AwayFromZero);
@@ -256,10 +264,11 @@ internal sealed class UsageLedger
         return balances;
     }
 
-    private sealed record DeadLetter(string? RequestId, string Fault);
+    /// <param name="Route">How it got there: the broker's dead-letter reason and replay count, if any.</param>
+    private sealed record DeadLetter(string? RequestId, string Fault, string Route);
 
     /// <summary>Reads every dead letter without taking it: all are returned to the queue when the channel closes.</summary>
-    private async Task<List<DeadLetter>> BrowseDeadLettersAsync()
+    private async Task<List<DeadLetter>> BrowseDeadLettersAsync(bool waitForReturn = true)
     {
         var factory = new ConnectionFactory { Uri = new Uri(_services.RabbitMq, _pipeline.Name) };
         await using var connection = await factory.CreateConnectionAsync();
@@ -269,14 +278,20 @@ internal sealed class UsageLedger
             while (await channel.BasicGetAsync(ErrorQueue, autoAck: false) is { } delivery)
             {
                 var fault = $"{Header(delivery.BasicProperties, "MT-Fault-ExceptionType")}: {Header(delivery.BasicProperties, "MT-Fault-Message")}";
-                letters.Add(new DeadLetter(RequestIdOf(delivery.Body), fault));
+                var route = $"x-first-death-reason {Header(delivery.BasicProperties, "x-first-death-reason") ?? "-"}, " +
+                            $"replays {(delivery.BasicProperties.Headers?.TryGetValue("Pipeline-Replay-Count", out var replays) == true ? replays : "-")}, redelivered {delivery.Redelivered}";
+                letters.Add(new DeadLetter(RequestIdOf(delivery.Body), fault, route));
             }
 
             await channel.CloseAsync();
         }
 
         // The broker puts them back once it has seen the channel close.
-        await Eventually.WaitAsync(DeadLettersAsync, n => n == letters.Count, Deadline, $"the {letters.Count} browsed dead letters back in {ErrorQueue}");
+        if (waitForReturn)
+        {
+            await Eventually.WaitAsync(DeadLettersAsync, n => n == letters.Count, Deadline, $"the {letters.Count} browsed dead letters back in {ErrorQueue}");
+        }
+
         return letters;
     }
 
