@@ -1,4 +1,5 @@
 using Pipeline.Hosting;
+using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.DeadLetters;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Hosting.Settings;
@@ -40,6 +41,25 @@ public static class IngressExtensions
         services.AddAdminKey();
         services.AddScoped<ReceiptWriter>();
         return builder;
+    }
+
+    /// <summary>The Ingress service as its own process runs it: service defaults, Ingress, and a bus that lets it
+    /// accept while the broker is away. The benchmarks host it the same way.</summary>
+    public static WebApplicationBuilder AddIngressService(this WebApplicationBuilder builder)
+    {
+        builder.AddServiceDefaults();
+        builder.AddIngress();
+        builder.AddPipelineBus(acceptsWithoutBroker: true);
+        return builder;
+    }
+
+    /// <summary>Health endpoints and Ingress's endpoints, then its database brought up to date.</summary>
+    public static async Task<WebApplication> MapIngressServiceAsync(this WebApplication app)
+    {
+        app.MapDefaultEndpoints();
+        app.MapIngress();
+        await app.PrepareIngressAsync();
+        return app;
     }
 
     public static WebApplication MapIngress(this WebApplication app)

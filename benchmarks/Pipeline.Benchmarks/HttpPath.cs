@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Pipeline.Hosting;
 using Pipeline.Hosting.Bus;
 using Pipeline.Ingress;
 
@@ -99,13 +98,9 @@ internal sealed class HttpBench(HttpClient client, Uri ingress, Uri floor, strin
             ["Ingress:RateLimit:Burst"] = "1000000",
             ["Serilog:MinimumLevel:Default"] = "Warning",
         });
-        builder.AddServiceDefaults();
-        builder.AddIngress();
-        builder.AddPipelineBus(acceptsWithoutBroker: true);
+        builder.AddIngressService();
         var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapIngress();
-        await app.PrepareIngressAsync();
+        await app.MapIngressServiceAsync();
         await app.StartAsync(ct);
         return app;
     }
