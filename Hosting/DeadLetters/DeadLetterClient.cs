@@ -41,9 +41,14 @@ public sealed class DeadLetterClient : IAsyncDisposable
     }
 
     /// <param name="amqp">amqp://user:password@host:port/vhost</param>
-    /// <param name="management">The management API, e.g. http://host:15672/ (same credentials).</param>
+    /// <param name="management">The management API, e.g. http://host:15672/ (same credentials; https for an amqps broker).</param>
     public static async Task<DeadLetterClient> ConnectAsync(Uri amqp, Uri management, CancellationToken cancellationToken = default)
     {
+        if (ManagementApi.Problem(amqp, management.OriginalString, nameof(management)) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(management));
+        }
+
         var factory = new ConnectionFactory { Uri = amqp, ClientProvidedName = "pipeline-ops" };
         var connection = await factory.CreateConnectionAsync(cancellationToken);
         var http = new HttpClient { BaseAddress = management };
