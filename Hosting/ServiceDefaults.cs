@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Pipeline.Hosting.Access;
+using Pipeline.Hosting.Management;
 using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Prometheus;
@@ -13,7 +15,10 @@ using Serilog.Formatting.Compact;
 
 namespace Pipeline.Hosting;
 
-/// <summary>What every Pipeline host shares: reloadable operator files, logging, tracing, health endpoints and metrics.</summary>
+/// <summary>
+/// What every Pipeline host shares: reloadable operator files, logging, tracing, health endpoints and metrics on a
+/// management port of their own, and bearer keys for its APIs.
+/// </summary>
 public static class ServiceDefaults
 {
     public const string ReadyTag = "ready";
@@ -21,6 +26,7 @@ public static class ServiceDefaults
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddOperatorFiles();
+        builder.AddManagementPort();
         var json = builder.Configuration.GetValue("Logging:Json", false);
         builder.Services.AddSerilog((services, logger) =>
         {
@@ -47,20 +53,30 @@ public static class ServiceDefaults
         MeterExport.Start();
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();
+        builder.Services.AddApiAccess();
         return builder;
     }
 
-    /// <summary>/health/live (the process answers), /health/ready (database and broker reachable), /metrics.</summary>
+    /// <summary>
+    /// /health/live (the process answers) on both ports; /health/ready (database and broker reachable: it names them)
+    /// and /metrics on the management port only.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseHttpMetrics();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
+        // Before authorization, so that the management port answers an API path 404, not 401.
+        app.UseManagementPort();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth })
+            .OnManagementPort(alsoPublic: true);
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealth,
-        });
-        app.MapMetrics();
+        }).OnManagementPort();
+        app.MapMetrics().OnManagementPort();
         return app;
     }
 

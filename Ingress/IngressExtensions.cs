@@ -38,7 +38,6 @@ public static class IngressExtensions
 
         services.AddPipelineOutbox<IngressDbContext>();
         services.AddDeadLetterGauge(); // pipeline_dead_letters{queue}: one service of the deployment counts them
-        services.AddAdminKey();
         services.AddScoped<ReceiptWriter>();
         return builder;
     }

@@ -3,6 +3,7 @@ using Pipeline.Consumers.Rooms;
 using Pipeline.Consumers.Sandboxes;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Bus;
+using Pipeline.Hosting.Management;
 using Pipeline.Ingress;
 using Pipeline.Standalone;
 
@@ -10,7 +11,7 @@ using Pipeline.Standalone;
 // messages held by the in-memory transport are lost if the process dies.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-var sample = StandaloneSample.EnsureSecret(builder.Configuration);
+var sample = StandaloneSample.EnsureSecrets(builder.Configuration);
 builder.AddIngress();
 builder.AddSandboxes();
 builder.AddCredits();
@@ -32,5 +33,5 @@ await app.PrepareIngressAsync();
 await app.PrepareSandboxesAsync();
 await app.PrepareCreditsAsync();
 await app.PrepareRoomsAsync();
-app.Lifetime.ApplicationStarted.Register(() => sample.PrintWelcome(app));
+app.Lifetime.ApplicationStarted.Register(() => sample.PrintWelcome(app.Services.GetRequiredService<ListenerAddresses>()));
 await app.RunAsync();

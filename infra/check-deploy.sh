@@ -43,6 +43,7 @@ LIVEKIT_API_KEY=APIcheck
 LIVEKIT_API_SECRET=$(random_hex 16)
 NEWAPI_WEBHOOK_SECRET=$(random_hex 16)
 ADMIN_API_KEY=$(random_hex 16)
+API_READ_KEY=$(random_hex 16)
 EOF
 : >"$tmp/empty.env"
 # A clean environment: variables of the caller would override the env file.
@@ -101,6 +102,13 @@ for name in ("rabbitmq", "sqlserver"):
     check(name in services and "healthcheck" in services[name], f"compose: {name} needs a healthcheck")
 check(services.get("rabbitmq", {}).get("image", "").startswith("rabbitmq:3.13-management"), "compose: rabbitmq must be rabbitmq:3.13-management")
 check(services.get("sqlserver", {}).get("image") == "mcr.microsoft.com/mssql/server:2022-latest", "compose: sqlserver must be mssql/server:2022-latest")
+def port_mapping(p):
+    """host_ip (None when on every interface) and target of a long-form dict or a "[ip:]published:target[/proto]" string."""
+    if isinstance(p, dict):
+        return {"host_ip": p.get("host_ip"), "target": str(p.get("target"))}
+    parts = str(p).split("/")[0].split(":")
+    return {"host_ip": parts[0] if len(parts) == 3 else None, "target": parts[-1]}
+
 apps = {n: s for n, s in services.items() if "build" in s}
 dockerfiles = []
 for name, s in sorted(apps.items()):
@@ -116,8 +124,12 @@ for name, s in sorted(apps.items()):
           f"compose: {name} needs a ConnectionStrings__<Name> pointing at sqlserver")
     check(re.fullmatch(r"amqp://pipeline:[^@]+@rabbitmq:5672/pipeline", env.get("Bus__RabbitMq", "")) is not None,
           f"compose: {name} needs Bus__RabbitMq=amqp://pipeline:...@rabbitmq:5672/pipeline")
-    check(all(str(p.get("target") if isinstance(p, dict) else p).split("/")[0].endswith("8080") for p in s.get("ports", [])),
-          f"compose: {name} listens on 8080 inside")
+    ports = [port_mapping(p) for p in s.get("ports", [])]
+    check(all(p["target"] in ("8080", "8081") for p in ports), f"compose: {name} listens on 8080 (public) and 8081 (management) inside")
+    check(all(p["host_ip"] == "127.0.0.1" for p in ports if p["target"] == "8081"),
+          f"compose: {name} may publish its management port (8081: /metrics, /health/ready) on 127.0.0.1 only")
+    if name != "ingress":
+        check(bool(env.get("Api__ReadKeys__0")), f"compose: {name} needs Api__ReadKeys__0 from API_READ_KEY (its read API's bearer key)")
 check(any((p.get("published") if isinstance(p, dict) else None) in (5081, "5081") for p in apps.get("ingress", {}).get("ports", [])),
       "compose: ingress must be published on 5081")
 for name, s in services.items():
@@ -207,7 +219,11 @@ for name, d in deployments.items():
     spec = d["spec"]
     check(selects(spec["selector"]["matchLabels"], pod_labels[name]), f"k8s: Deployment {name}: selector does not match its pods")
     for c in spec["template"]["spec"]["containers"]:
-        check(c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/health/ready", f"k8s: {name}: readiness probe must be /health/ready")
+        check(c.get("readinessProbe", {}).get("httpGet", {}) == {"path": "/health/ready", "port": "management"},
+              f"k8s: {name}: readiness probe must be /health/ready on the management port")
+        check({"name": "management", "containerPort": 8081} in c.get("ports", []), f"k8s: {name}: needs port management (8081)")
+        check(spec["template"]["metadata"].get("annotations", {}).get("prometheus.io/port") == "8081",
+              f"k8s: {name}: Prometheus must scrape the management port (8081)")
         check(c.get("livenessProbe", {}).get("httpGet", {}).get("path") == "/health/live", f"k8s: {name}: liveness probe must be /health/live")
         check(all(k in c.get("resources", {}).get(w, {}) for w in ("requests", "limits") for k in ("cpu", "memory")),
               f"k8s: {name}: cpu and memory requests and limits")
@@ -222,6 +238,9 @@ for name, d in deployments.items():
     check(spec.get("replicas") == (3 if name == "ingress" else 2), f"k8s: Deployment {name}: replicas")
 for d in by_kind.get("Service", []):
     check(any(selects(d["spec"]["selector"], labels) for labels in pod_labels.values()), f"k8s: Service {d['metadata']['name']} selects no pods")
+    if d["metadata"]["name"] in deployments:
+        check(all(p.get("targetPort") == "http" for p in d["spec"]["ports"]),
+              f"k8s: Service {d['metadata']['name']} must expose only the public port (http), never management")
 for d in by_kind.get("PodDisruptionBudget", []):
     check(any(selects(d["spec"]["selector"]["matchLabels"], labels) for labels in pod_labels.values()),
           f"k8s: PodDisruptionBudget {d['metadata']['name']} selects no pods")
@@ -257,7 +276,8 @@ for dockerfile in dockerfiles:
     if not check(len(projects) == 1, f"{dockerfile}: expected one .csproj beside it"):
         continue
     csproj = projects[0]
-    for needed in ("mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0", "USER $APP_UID", "EXPOSE 8080", "/health/ready"):
+    for needed in ("mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0", "USER $APP_UID", "EXPOSE 8080 8081",
+                   "Management__Port=8081", "http://127.0.0.1:8081/health/ready"):
         check(needed in text, f"{dockerfile}: missing {needed}")
     props = " ".join(sorted(os.path.basename(p) for p in glob.glob("Directory.*.props") + ["global.json"]))
     copied_first = re.search(r"^COPY ((?:\S+ )+)\./$", text, re.M)
@@ -274,7 +294,7 @@ for dockerfile in dockerfiles:
         check(f'ENTRYPOINT ["dotnet", "{assembly}.dll"]' in text, f"{dockerfile}: ENTRYPOINT must run {assembly}.dll")
         rows.append("\t".join([dockerfile, csproj] + extra))
 open(publish_out, "w").write("\n".join(rows) + "\n")
-ok(f"Dockerfiles copy every referenced project and run as $APP_UID on 8080: {', '.join(dockerfiles)}")
+ok(f"Dockerfiles copy every referenced project and run as $APP_UID on 8080 (management 8081): {', '.join(dockerfiles)}")
 
 if failures:
     for f in failures:

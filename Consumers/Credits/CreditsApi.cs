@@ -1,13 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using Pipeline.Hosting.Access;
 using Pipeline.Persistence.Credits;
 
 namespace Pipeline.Consumers.Credits;
 
 /// <summary>
-/// GET /api/accounts/{userId}, GET /api/accounts/{userId}/ledger, POST /api/accounts/{userId}/top-ups (admin key),
-/// GET /api/webhook-logs?status=failed and GET /api/webhook-logs/summary.
+/// GET /api/accounts/{userId}, GET /api/accounts/{userId}/ledger, GET /api/webhook-logs?status=failed and
+/// GET /api/webhook-logs/summary (read key or admin key); POST /api/accounts/{userId}/top-ups (admin key).
 /// </summary>
 public static class CreditsApi
 {
@@ -25,7 +26,7 @@ public static class CreditsApi
         accounts.MapGet("/{userId}", async (string userId, CreditsDbContext db, CancellationToken ct) =>
             await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.UserId == userId, ct) is { } account
                 ? Results.Ok(AccountView.From(account))
-                : NotFound(userId));
+                : NotFound(userId)).RequireReadKey();
 
         accounts.MapGet("/{userId}/ledger", async (string userId, int? limit, long? before, CreditsDbContext db, CancellationToken ct) =>
         {
@@ -45,7 +46,7 @@ public static class CreditsApi
             var rows = await query.OrderByDescending(l => l.Sequence).Take(take + 1).ToListAsync(ct);
             var page = rows.Take(take).Select(LedgerEntryView.From).ToList();
             return Results.Ok(new LedgerPage(userId, page, rows.Count > take ? page[^1].Sequence : null));
-        });
+        }).RequireReadKey();
 
         accounts.MapPost("/{userId}/top-ups", async (string userId, HttpRequest request, TopUpService topUps, CancellationToken ct) =>
         {
@@ -95,7 +96,7 @@ public static class CreditsApi
             };
         });
 
-        var logs = endpoints.MapGroup("/api/webhook-logs");
+        var logs = endpoints.MapGroup("/api/webhook-logs").RequireReadKey();
         logs.MapGet("/", async (string? status, string? userId, string? eventId, int? limit, CreditsDbContext db, CancellationToken ct) =>
         {
             if (status is not null and not (CreditEventStatuses.Processed or CreditEventStatuses.Duplicate or CreditEventStatuses.Failed))

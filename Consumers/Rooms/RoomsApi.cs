@@ -1,18 +1,19 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Pipeline.Hosting.Access;
 using Pipeline.Persistence.Rooms;
 
 namespace Pipeline.Consumers.Rooms;
 
 /// <summary>
 /// GET /api/rooms?status=active|finished&amp;name=…, GET /api/rooms/{roomName} (the most recent room of that name: LiveKit
-/// reuses a name after the room finished, under a new sid) and GET /api/rooms/sid/{roomSid} (one room instance).
+/// reuses a name after the room finished, under a new sid) and GET /api/rooms/sid/{roomSid} (one room instance), with a read key.
 /// </summary>
 public static class RoomsApi
 {
     public static void MapRoomsApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/rooms");
+        var group = endpoints.MapGroup("/api/rooms").RequireReadKey();
 
         group.MapGet("/", async (string? status, string? name, int? limit, RoomsDbContext db, CancellationToken ct) =>
         {

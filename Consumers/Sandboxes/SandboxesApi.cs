@@ -1,15 +1,16 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Pipeline.Hosting.Access;
 using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.Consumers.Sandboxes;
 
-/// <summary>GET /api/sandboxes/{sandboxId} and GET /api/sandboxes?state=running.</summary>
+/// <summary>GET /api/sandboxes/{sandboxId} and GET /api/sandboxes?state=running, with a read key (metadata holds users' tokens).</summary>
 public static class SandboxesApi
 {
     public static void MapSandboxesApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/sandboxes");
+        var group = endpoints.MapGroup("/api/sandboxes").RequireReadKey();
         group.MapGet("/{sandboxId}", async (string sandboxId, SandboxesDbContext db, CancellationToken ct) =>
             await db.Sandboxes.AsNoTracking().FirstOrDefaultAsync(s => s.SandboxId == sandboxId, ct) is { } sandbox
                 ? Results.Ok(SandboxView.From(sandbox))

@@ -8,8 +8,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Pipeline.Hosting.Bus;
+using Pipeline.Hosting.Management;
 using Pipeline.Ingress;
 
 namespace Pipeline.Benchmarks;
@@ -27,7 +29,8 @@ internal sealed class HttpBench(HttpClient client, Uri ingress, Uri floor, strin
         await using var ingress = await StartIngressAsync(database, secret, ct);
         await using var floor = await StartFloorAsync(secret, ct);
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency });
-        var bench = new HttpBench(client, new Uri(ingress.Urls.First()), new Uri(floor.Urls.First()), secret, count, concurrency);
+        var ingressUrl = ingress.Services.GetRequiredService<ListenerAddresses>().PublicUrls[0];
+        var bench = new HttpBench(client, new Uri(ingressUrl), new Uri(floor.Urls.First()), secret, count, concurrency);
 
         Console.WriteLine($"HTTP on loopback, Ingress on {database.Description} with an in-memory bus: {count} signed E2B webhooks per run, " +
                           $"{concurrency} in flight, median of {rounds} runs; {Environment.ProcessorCount} cores, client and servers in one process");
@@ -90,6 +93,7 @@ internal sealed class HttpBench(HttpClient client, Uri ingress, Uri floor, strin
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Urls"] = $"http://127.0.0.1:{FreePort()}",
+            ["Management:Port"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Database:Provider"] = database.Provider.ToString(),
             ["ConnectionStrings:Ingress"] = database.ConnectionString,
             ["Bus:Transport"] = nameof(BusTransport.InMemory),

@@ -76,7 +76,7 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
             $"all {distinct} usage messages applied", pipeline.Diagnostics);
         var appliedSeconds = clock.Elapsed.TotalSeconds;
         await Eventually.WaitAsync(() => pipeline.QueueDepthAsync("credits-usage"), d => d == (0, 0), Deadline, "credits-usage to be empty", pipeline.Diagnostics);
-        var conflicts = await ScrapeAsync(credits, "pipeline_credits_conflicts_total");
+        var conflicts = await ScrapeAsync(pipeline.ConsumerManagement[ConsumerService.Credits], "pipeline_credits_conflicts_total");
 
         output.WriteLine($"{sends.Count} usage webhooks ({distinct} distinct, {resent} re-sent) over {users} users, 16 in flight:");
         output.WriteLine($"  accepted in {sendSeconds:0.00} s = {sends.Count / sendSeconds:0} events/s through Ingress");
@@ -137,7 +137,7 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {
-            using var response = await TopUpAsync(credits, "u-top", """{"amount": 10.5, "reference": "inv-123"}""", _adminKey);
+            using var response = await TopUpAsync(pipeline, "u-top", """{"amount": 10.5, "reference": "inv-123"}""", _adminKey);
             statuses.Add(response.StatusCode);
             var reply = await response.Content.ReadFromJsonAsync<JsonElement>();
             Assert.Equal(10.5m, reply.GetProperty("balance").GetDecimal());
@@ -151,20 +151,20 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
         // The same reference sent by several operators at once still counts once.
         var racing = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
         {
-            using var response = await TopUpAsync(credits, "u-top", """{"amount": "2", "reference": "inv-race"}""", _adminKey);
+            using var response = await TopUpAsync(pipeline, "u-top", """{"amount": "2", "reference": "inv-race"}""", _adminKey);
             return response.StatusCode;
         }));
         Assert.Equal(1, racing.Count(s => s == HttpStatusCode.Created));
         Assert.Equal(5, racing.Count(s => s == HttpStatusCode.OK));
 
-        Assert.Equal(HttpStatusCode.Conflict, (await TopUpAsync(credits, "u-top", """{"amount": 11, "reference": "inv-123"}""", _adminKey)).StatusCode);
-        Assert.Equal(HttpStatusCode.Conflict, (await TopUpAsync(credits, "someone-else", """{"amount": 10.5, "reference": "inv-123"}""", _adminKey)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await TopUpAsync(credits, "u-top", """{"amount": 1, "reference": "inv-x"}""", "not-the-admin-key-0123456789")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await TopUpAsync(credits, "u-top", """{"amount": 1, "reference": "inv-x"}""", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(credits, "u-top", """{"amount": 0, "reference": "inv-x"}""", _adminKey)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(credits, "u-top", """{"amount": -5, "reference": "inv-x"}""", _adminKey)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(credits, "u-top", """{"amount": 5}""", _adminKey)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(credits, "u-top", "{not json", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await TopUpAsync(pipeline, "u-top", """{"amount": 11, "reference": "inv-123"}""", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await TopUpAsync(pipeline, "someone-else", """{"amount": 10.5, "reference": "inv-123"}""", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await TopUpAsync(pipeline, "u-top", """{"amount": 1, "reference": "inv-x"}""", "not-the-admin-key-0123456789")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await TopUpAsync(pipeline, "u-top", """{"amount": 1, "reference": "inv-x"}""", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(pipeline, "u-top", """{"amount": 0, "reference": "inv-x"}""", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(pipeline, "u-top", """{"amount": -5, "reference": "inv-x"}""", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(pipeline, "u-top", """{"amount": 5}""", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await TopUpAsync(pipeline, "u-top", "{not json", _adminKey)).StatusCode);
 
         var account = await credits.GetFromJsonAsync<JsonElement>("api/accounts/u-top");
         Assert.Equal(12.5m, account.GetProperty("balance").GetDecimal());
@@ -191,8 +191,8 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
 
         // c-1 goes 2 → 1.5 → … → -0.2 in five calls (whatever their order, it crosses 1.0 once and 0 once);
         // c-2 goes 3 → -1 in one call that crosses both marks at once.
-        Assert.Equal(HttpStatusCode.Created, (await TopUpAsync(credits, "c-1", """{"amount": 2, "reference": "seed-c-1"}""", _adminKey)).StatusCode);
-        Assert.Equal(HttpStatusCode.Created, (await TopUpAsync(credits, "c-2", """{"amount": 3, "reference": "seed-c-2"}""", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await TopUpAsync(pipeline, "c-1", """{"amount": 2, "reference": "seed-c-1"}""", _adminKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await TopUpAsync(pipeline, "c-2", """{"amount": 3, "reference": "seed-c-2"}""", _adminKey)).StatusCode);
         var usages = new[] { ("c-1", 250_000L), ("c-1", 300_000L), ("c-1", 250_000L), ("c-1", 250_000L), ("c-1", 50_000L), ("c-2", 2_000_000L) };
         await Task.WhenAll(usages.Select(async (u, i) =>
         {
@@ -274,9 +274,11 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
         return value.ValueKind == JsonValueKind.String ? decimal.Parse(value.GetString()!, CultureInfo.InvariantCulture) : value.GetDecimal();
     }
 
-    private Task<HttpResponseMessage> TopUpAsync(HttpClient credits, string userId, string json, string? key)
+    /// <summary>Sends exactly <paramref name="key"/> (none when null), not the read key the topology's clients send.</summary>
+    private static async Task<HttpResponseMessage> TopUpAsync(PipelineTopology pipeline, string userId, string json, string? key)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"api/accounts/{userId}/top-ups")
+        using var credits = new HttpClient { BaseAddress = pipeline.Consumers[ConsumerService.Credits].BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/accounts/{userId}/top-ups")
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
         };
@@ -285,7 +287,9 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
 
-        return credits.SendAsync(request);
+        var response = await credits.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
     }
 
     private static async Task<double> ScrapeAsync(HttpClient http, string metric)

@@ -180,7 +180,9 @@ public sealed class GenericSourcePipelineTests(TestServices services)
             info.Environment[key] = value;
         }
 
-        info.Environment["Urls"] = $"http://127.0.0.1:{FreePort.Next()}";
+        var port = FreePort.Next();
+        info.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["Management__Port"] = FreePort.Other(port).ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         using var process = System.Diagnostics.Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

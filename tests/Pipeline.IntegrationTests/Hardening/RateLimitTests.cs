@@ -31,6 +31,6 @@ public sealed class RateLimitTests(TestServices services)
         Assert.All(limited, r => Assert.True(r.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1)));
         Assert.Equal(4 - limited.Count, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
         Assert.Contains("pipeline_webhooks_rejected_total{provider=\"e2b\",status=\"429\",reason=\"rate limited\"}",
-            await pipeline.IngressHttp.GetStringAsync("metrics"));
+            await pipeline.IngressManagement.GetStringAsync("metrics"));
     }
 }

@@ -11,4 +11,16 @@ public static class FreePort
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>A free port that is not <paramref name="taken"/> (asked for but not yet bound by its owner).</summary>
+    public static int Other(int taken)
+    {
+        while (true)
+        {
+            if (Next() is var port && port != taken)
+            {
+                return port;
+            }
+        }
+    }
 }

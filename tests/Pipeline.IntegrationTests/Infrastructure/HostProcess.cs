@@ -29,13 +29,22 @@ public sealed class HostProcess : IAsyncDisposable
         _environment = environment;
         Port = FreePort.Next();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
+        ManagementPort = FreePort.Other(Port);
+        ManagementAddress = new Uri($"http://127.0.0.1:{ManagementPort}/");
         var logs = Path.Combine(RepoPaths.Root, ".test-output", "hosts");
         Directory.CreateDirectory(logs);
         _logPath = Path.Combine(logs, $"{DateTime.UtcNow:HHmmss}-{name}-{Port}.log");
     }
 
+    /// <summary>The public port: webhooks, APIs and /health/live.</summary>
     public int Port { get; }
+
     public Uri BaseAddress { get; }
+
+    /// <summary>The management port: /metrics, /health/ready and /health/live.</summary>
+    public int ManagementPort { get; }
+
+    public Uri ManagementAddress { get; }
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>The OS process id of the current run, to tell a reload from a restart.</summary>
@@ -50,12 +59,12 @@ public sealed class HostProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(_dll)!,
         };
+        info.Environment["Urls"] = BaseAddress.ToString().TrimEnd('/');
+        info.Environment["Management__Port"] = ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in _environment)
         {
-            info.Environment[key] = value;
+            info.Environment[key] = value; // after the ports, so a test can give a bad one
         }
-
-        info.Environment["Urls"] = BaseAddress.ToString().TrimEnd('/');
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         _process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {_name}.");
         var outputClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

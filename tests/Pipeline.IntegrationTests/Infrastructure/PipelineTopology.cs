@@ -26,6 +26,7 @@ public sealed class PipelineTopology : IAsyncDisposable
         Name = name;
         _separateDatabases = separateDatabases;
         Secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        ReadKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var admin = new NpgsqlConnectionStringBuilder(services.Postgres);
         _adminConnection = admin.ConnectionString;
         admin.Database = name;
@@ -42,14 +43,26 @@ public sealed class PipelineTopology : IAsyncDisposable
     /// <summary>The E2B signing secret of this topology, generated per test.</summary>
     public string Secret { get; }
 
+    /// <summary>The read key of the services' APIs (<c>Api:ReadKeys</c>), generated per test; <see cref="ConsumerHttp"/> sends it.</summary>
+    public string ReadKey { get; }
+
     public string Database { get; }
     public TcpProxy BrokerProxy { get; }
     public HostProcess Ingress { get; private set; } = null!;
     public HttpClient IngressHttp { get; private set; } = null!;
+
+    /// <summary>Ingress's management port: /metrics and /health/ready.</summary>
+    public HttpClient IngressManagement { get; private set; } = null!;
+
     public Dictionary<ConsumerService, HostProcess> Consumers { get; } = [];
+
+    /// <summary>Each consumer's public port, sending <see cref="ReadKey"/> unless a request says otherwise.</summary>
     public Dictionary<ConsumerService, HttpClient> ConsumerHttp { get; } = [];
+
+    public Dictionary<ConsumerService, HttpClient> ConsumerManagement { get; } = [];
     public HostProcess Sandboxes => Consumers[ConsumerService.Sandboxes];
     public HttpClient SandboxesHttp => ConsumerHttp[ConsumerService.Sandboxes];
+    public HttpClient SandboxesManagement => ConsumerManagement[ConsumerService.Sandboxes];
 
     /// <summary>Ingress and the Sandboxes service.</summary>
     public static Task<PipelineTopology> StartAsync(TestServices services) => StartAsync(services, new TopologyOptions());
@@ -76,6 +89,8 @@ public sealed class PipelineTopology : IAsyncDisposable
                 topology.Consumers[consumer] = host;
                 await host.StartAsync();
                 topology.ConsumerHttp[consumer] = new HttpClient { BaseAddress = host.BaseAddress };
+                topology.ConsumerHttp[consumer].DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", topology.ReadKey);
+                topology.ConsumerManagement[consumer] = new HttpClient { BaseAddress = host.ManagementAddress };
                 await topology.WaitForQueueAsync(consumer.Queue);
             }
 
@@ -83,6 +98,7 @@ public sealed class PipelineTopology : IAsyncDisposable
                 topology.Environment(topology.BrokerProxy.Port, "Ingress", options.IngressEnvironment));
             await topology.Ingress.StartAsync();
             topology.IngressHttp = new HttpClient { BaseAddress = topology.Ingress.BaseAddress };
+            topology.IngressManagement = new HttpClient { BaseAddress = topology.Ingress.ManagementAddress };
             return topology;
         }
         catch
@@ -168,6 +184,7 @@ public sealed class PipelineTopology : IAsyncDisposable
         ["Bus__RabbitMq"] = $"amqp://guest:guest@127.0.0.1:{brokerPort}/{Name}",
         ["Bus__RabbitMqManagement"] = _services.RabbitMqManagement.ToString(),
         ["E2B_WEBHOOK_SECRET"] = Secret,
+        ["Api__ReadKeys__0"] = ReadKey,
         // Short retry delays so a test sees the backlog drain within seconds of the broker's return.
         ["Outbox__PublishTimeout"] = "00:00:03",
         ["Outbox__MaxRetryDelay"] = "00:00:01",
@@ -232,7 +249,8 @@ public sealed class PipelineTopology : IAsyncDisposable
         }
         _management.Dispose();
         IngressHttp?.Dispose();
-        foreach (var http in ConsumerHttp.Values)
+        IngressManagement?.Dispose();
+        foreach (var http in ConsumerHttp.Values.Concat(ConsumerManagement.Values))
         {
             http.Dispose();
         }

@@ -69,7 +69,7 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
             Deadline, "Ingress's spans at the OTLP collector", collector.Describe);
 
         // (b) The consumer's /metrics: MassTransit's Meter, the effect outcomes and the active sandboxes gauge.
-        var consumerMetrics = await Eventually.WaitAsync(() => pipeline.SandboxesHttp.GetStringAsync("metrics"),
+        var consumerMetrics = await Eventually.WaitAsync(() => pipeline.SandboxesManagement.GetStringAsync("metrics"),
             m => m.Contains("pipeline_sandboxes_active{state=\"running\"} 2"), Deadline, "pipeline_sandboxes_active at 2", pipeline.Diagnostics);
         output.WriteLine(string.Join(Environment.NewLine, consumerMetrics.Split('\n').Where(l => l.StartsWith("masstransit_", StringComparison.Ordinal))));
         Assert.Matches(MassTransitConsumeSeries(), consumerMetrics);
@@ -79,7 +79,7 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
         Assert.Contains("le=\"60000\"", consumerMetrics); // MassTransit's millisecond histograms get millisecond buckets
 
         // (c) Ingress's /metrics: dead letters per _error queue, read from the management API.
-        var ingressMetrics = await Eventually.WaitAsync(() => pipeline.IngressHttp.GetStringAsync("metrics"),
+        var ingressMetrics = await Eventually.WaitAsync(() => pipeline.IngressManagement.GetStringAsync("metrics"),
             m => m.Contains($"pipeline_dead_letters{{queue=\"{ProbeQueue}\"}} 2"), Deadline, "the probe queue's dead letters", pipeline.Diagnostics);
         Assert.Contains("pipeline_webhooks_accepted_total{provider=\"e2b\",outcome=\"new\"} 2", ingressMetrics);
         Assert.Contains("pipeline_outbox_publish_seconds_count{context=\"IngressDbContext\"} 2", ingressMetrics);

@@ -104,7 +104,7 @@ public sealed class RoomPipelineTests(TestServices services, ITestOutputHelper o
         Assert.Equal(0, JsonDocument.Parse(await rooms.GetStringAsync("api/rooms?status=active")).RootElement.GetArrayLength());
         Assert.Equal(HttpStatusCode.BadRequest, (await rooms.GetAsync("api/rooms?status=open")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await rooms.GetAsync("api/rooms/never-seen")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await rooms.GetAsync("health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await pipeline.ConsumerManagement[ConsumerService.Rooms].GetAsync("health/ready")).StatusCode);
 
         // The name is reused by a new room (a new sid): the name now shows the new room, the old one stays reachable by sid.
         var reusedSid = "RM_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));

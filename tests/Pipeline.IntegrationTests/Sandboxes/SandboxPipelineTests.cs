@@ -118,11 +118,11 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         output.WriteLine(status.Output + status.Error);
         Assert.Equal(0, status.ExitCode);
         Assert.Contains($"ingress_outbox: {events} pending", status.Output);
-        await Eventually.WaitAsync(async () => await pipeline.IngressHttp.GetStringAsync("metrics"),
+        await Eventually.WaitAsync(async () => await pipeline.IngressManagement.GetStringAsync("metrics"),
             m => m.Contains($"pipeline_outbox_pending{{context=\"IngressDbContext\"}} {events}"), Deadline, "the backlog in /metrics");
 
         // Still ready for traffic: the broker's absence degrades Ingress, it does not take it out of the load balancer.
-        var ready = await Eventually.WaitAsync(async () => await pipeline.IngressHttp.GetAsync("health/ready"),
+        var ready = await Eventually.WaitAsync(async () => await pipeline.IngressManagement.GetAsync("health/ready"),
             r => r.Content.ReadAsStringAsync().Result.Contains("\"Degraded\""), Deadline, "readiness to show the broker outage");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
 
@@ -134,7 +134,7 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
 
         Assert.Equal(0, await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL"""));
         Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes"""));
-        var metrics = await pipeline.IngressHttp.GetStringAsync("metrics");
+        var metrics = await pipeline.IngressManagement.GetStringAsync("metrics");
         Assert.Contains($"pipeline_outbox_published_total{{context=\"IngressDbContext\"}} {events}", metrics);
         Assert.Contains($"pipeline_webhooks_accepted_total{{provider=\"e2b\",outcome=\"new\"}} {events}", metrics);
     }
