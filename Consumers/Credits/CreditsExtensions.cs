@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Outbox;
+using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Credits;
@@ -28,6 +29,9 @@ public static class CreditsExtensions
 
         // Balance alerts leave through this service's own outbox, in the transaction of the deduction that caused them.
         services.AddPipelineOutbox<CreditsDbContext>();
+        // The ledger is append-only and never purged; the inbox is.
+        services.AddInboxRetention<CreditsDbContext>();
+        services.AddTableRowCounts<CreditsDbContext>();
         services.AddScoped<TopUpService>();
         return builder;
     }

@@ -26,7 +26,8 @@ public abstract class RoomsDbContext(DbContextOptions options) : PipelineDbConte
             e.Property(x => x.Status).HasMaxLength(16);
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasIndex(x => x.Name);
-            e.HasIndex(x => x.Status);
+            // By status (the read API, the active gauge), and the finished ones by age for the retention purge.
+            e.HasIndex(x => new { x.Status, x.UpdatedAt });
         });
         modelBuilder.Entity<ParticipantSession>(e =>
         {

@@ -24,7 +24,8 @@ public abstract class SandboxesDbContext(DbContextOptions options) : PipelineDbC
             e.Property(x => x.BuildId).HasMaxLength(100);
             e.Property(x => x.ExecutionId).HasMaxLength(100);
             e.Property(x => x.Version).IsConcurrencyToken();
-            e.HasIndex(x => x.State);
+            // By state (the read API, the active gauge), and the killed ones by age for the retention purge.
+            e.HasIndex(x => new { x.State, x.UpdatedAt });
         });
         modelBuilder.MapInbox("sandboxes_inbox");
     }

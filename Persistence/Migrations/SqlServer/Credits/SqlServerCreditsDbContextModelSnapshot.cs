@@ -184,6 +184,8 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Credits
 
                     b.HasKey("MessageId", "Consumer");
 
+                    b.HasIndex("ProcessedAt");
+
                     b.ToTable("credits_inbox", (string)null);
                 });
 
