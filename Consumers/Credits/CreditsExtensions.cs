@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Outbox;
@@ -29,8 +30,10 @@ public static class CreditsExtensions
 
         // Balance alerts leave through this service's own outbox, in the transaction of the deduction that caused them.
         services.AddPipelineOutbox<CreditsDbContext>();
-        // The ledger is append-only and never purged; the inbox is.
+        // The ledger and the accounts are kept for good; the inbox and the per-message log are purged.
         services.AddInboxRetention<CreditsDbContext>();
+        services.AddPurgeJob<CreditsDbContext, CreditEventLog, CreditsOptions>(o => o.WebhookLogRetention, async (db, cutoff, batchSize, ct) =>
+            await db.EventLog.Where(l => l.ProcessedAt < cutoff).OrderBy(l => l.ProcessedAt).Take(batchSize).ExecuteDeleteAsync(ct));
         services.AddTableRowCounts<CreditsDbContext>();
         services.AddScoped<TopUpService>();
         return builder;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Pipeline.Consumers.Credits;
 using Pipeline.Consumers.Rooms;
 using Pipeline.Consumers.Sandboxes;
 using Pipeline.Hosting.Bus;
@@ -89,6 +90,22 @@ public sealed class RetentionOptionsTests
             : Failure(() => Bind<RoomsOptions>(RoomsOptions.Section, settings));
 
         Assert.Contains($"{key} must be between 00:01:00 and 3650.00:00:00", message);
+    }
+
+    [Fact]
+    public void The_credits_webhook_log_is_kept_30_days_by_default_and_a_bad_value_names_the_setting()
+    {
+        static ValidateOptionsResult Validate(Dictionary<string, string?> settings)
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+            var options = configuration.GetSection(CreditsOptions.Section).Get<CreditsOptions>() ?? new CreditsOptions();
+            return new CreditsOptionsSetup(configuration).Validate(null, options);
+        }
+
+        Assert.Equal(TimeSpan.FromDays(30), new CreditsOptions().WebhookLogRetention);
+        Assert.True(Validate(new() { ["Credits:WebhookLogRetention"] = "1.00:00:00" }).Succeeded);
+        Assert.Contains("Credits:WebhookLogRetention must be between 00:01:00 and 3650.00:00:00 (it is 00:00:10)",
+            Validate(new() { ["Credits:WebhookLogRetention"] = "00:00:10" }).FailureMessage);
     }
 
     [Theory]

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Pipeline.Persistence.Migrations.SqlServer.Credits
+namespace Pipeline.Persistence.Migrations.PostgreSql.Credits
 {
     /// <inheritdoc />
     public partial class RetentionIndexes : Migration
@@ -10,6 +10,11 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Credits
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateIndex(
+                name: "IX_credits_webhook_logs_ProcessedAt",
+                table: "credits_webhook_logs",
+                column: "ProcessedAt");
+
             migrationBuilder.CreateIndex(
                 name: "IX_credits_inbox_ProcessedAt",
                 table: "credits_inbox",
@@ -19,6 +24,10 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Credits
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_credits_webhook_logs_ProcessedAt",
+                table: "credits_webhook_logs");
+
             migrationBuilder.DropIndex(
                 name: "IX_credits_inbox_ProcessedAt",
                 table: "credits_inbox");
