@@ -53,6 +53,7 @@ public static class ServiceDefaults
     /// <summary>/health/live (the process answers), /health/ready (database and broker reachable), /metrics.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseUnknownMethodRefusal(); // before the metrics, which label by method
         app.UseHttpMetrics();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
