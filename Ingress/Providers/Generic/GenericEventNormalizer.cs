@@ -10,7 +10,8 @@ namespace Pipeline.Ingress.Providers.Generic;
 /// <summary>
 /// Turns a verified delivery into one <see cref="WebhookReceivedV1"/>: the body kept as text, the event type and
 /// dedup key read where the scheme puts them. The body need not be JSON; fields are read when it is, and a body
-/// without an id is keyed by its SHA-256.
+/// without an id is keyed by its SHA-256. An id is only ever taken from what the signature covers (the body, or the
+/// Standard Webhooks id), so a replayed body cannot pass for a new event under a new id.
 /// </summary>
 public static class GenericEventNormalizer
 {
@@ -86,7 +87,9 @@ public static class GenericEventNormalizer
         {
             SourceSchemes.StandardWebhooks => (String(root, "type"), StandardWebhooksId(headers)),
             SourceSchemes.HmacSha256 => (Header(headers, HmacSha256Verifier.EventHeader) ?? String(root, "event_type"), String(root, "id")),
-            SourceSchemes.GitHub => (Header(headers, GitHubSignatureVerifier.EventHeader), Header(headers, GitHubSignatureVerifier.DeliveryHeader)),
+            // X-GitHub-Delivery is not signed (GitHub signs the body alone, with no timestamp): keyed on it, one captured
+            // body sent again under new delivery ids would be recorded again. It is kept with the headers.
+            SourceSchemes.GitHub => (Header(headers, GitHubSignatureVerifier.EventHeader), null),
             SourceSchemes.Stripe => (String(root, "type"), String(root, "id")),
             SourceSchemes.Slack => (String(Object(root, "event"), "type") ?? String(root, "type"), String(root, "event_id")),
             SourceSchemes.Token => (String(root, "status"), String(root, "run_id")),
