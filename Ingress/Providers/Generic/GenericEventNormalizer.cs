@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -15,9 +14,6 @@ namespace Pipeline.Ingress.Providers.Generic;
 /// </summary>
 public static class GenericEventNormalizer
 {
-    /// <summary>The receipt's dedup key column holds 200 characters; a longer id is keyed by its hash.</summary>
-    public const int MaxDedupKeyLength = 200;
-
     private const int MaxHeaderValueLength = 512;
 
     public static NormalizationResult<WebhookReceivedV1> Normalize(
@@ -32,7 +28,7 @@ public static class GenericEventNormalizer
 
         var contentType = SignatureChecks.TryGetHeader(headers, "Content-Type", out var type) ? type : null;
         var (eventType, id) = ReadEvent(source.Scheme, body, headers, contentType);
-        var dedupKey = DedupKey(id, body);
+        var dedupKey = DedupKeys.For(id, body);
         var message = new WebhookReceivedV1
         {
             Source = source.Name,
@@ -108,16 +104,6 @@ public static class GenericEventNormalizer
         }
 
         return form.TryGetValue("command", out var command) && !string.IsNullOrWhiteSpace(command[0]) ? command[0] : null;
-    }
-
-    private static string DedupKey(string? id, ReadOnlySpan<byte> body)
-    {
-        if (string.IsNullOrWhiteSpace(id))
-        {
-            return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
-        }
-
-        return id.Length <= MaxDedupKeyLength ? id : "id-sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
     }
 
     private static JsonDocument? TryParseObject(ReadOnlySpan<byte> body)

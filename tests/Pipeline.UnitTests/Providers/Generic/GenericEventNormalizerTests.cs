@@ -191,7 +191,7 @@ public class GenericEventNormalizerTests
         var message = Normalize(Source(SourceSchemes.Stripe), $$"""{"id":"{{id}}","type":"t"}""", Headers());
 
         Assert.StartsWith("id-sha256:", message.EventId, StringComparison.Ordinal);
-        Assert.True(message.EventId.Length <= GenericEventNormalizer.MaxDedupKeyLength);
+        Assert.True(message.EventId.Length <= Pipeline.Persistence.ColumnLengths.DedupKey);
     }
 
     [Fact]
