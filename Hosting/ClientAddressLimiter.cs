@@ -14,6 +14,7 @@ public sealed class ClientAddressLimiter : IDisposable
     public const int Buckets = 4096;
 
     private readonly PartitionedRateLimiter<int> _limiter;
+    private readonly TimeSpan _period;
 
     /// <param name="burst">Attempts allowed at once.</param>
     /// <param name="tokensPerPeriod">Attempts given back every <paramref name="period"/>.</param>
@@ -21,6 +22,7 @@ public sealed class ClientAddressLimiter : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(burst, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(tokensPerPeriod, 1);
+        _period = period;
         var options = new TokenBucketRateLimiterOptions
         {
             TokenLimit = burst,
@@ -63,9 +65,11 @@ public sealed class ClientAddressLimiter : IDisposable
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
     }
 
-    /// <summary>Whether the address has no attempt left just now (nothing is taken).</summary>
-    public bool IsExhausted(IPAddress? address) =>
-        _limiter.GetStatistics(BucketOf(address)) is { CurrentAvailablePermits: <= 0 };
+    /// <summary>Looks at the address's bucket without taking from it.</summary>
+    /// <returns>null while the address has a whole attempt left, else how long until it has one at most.</returns>
+    public TimeSpan? WaitIfExhausted(IPAddress? address) =>
+        // The statistics count whole tokens; a zero-permit acquire would succeed on a fraction of one.
+        _limiter.GetStatistics(BucketOf(address)) is { CurrentAvailablePermits: <= 0 } ? _period : null;
 
     public void Dispose() => _limiter.Dispose();
 }

@@ -13,13 +13,14 @@ public class ClientAddressLimiterTests
         var other = Enumerable.Range(1, 255).Select(i => IPAddress.Parse($"198.51.100.{i}"))
             .First(a => ClientAddressLimiter.BucketOf(a) != ClientAddressLimiter.BucketOf(flooder));
 
+        Assert.Null(limiter.WaitIfExhausted(flooder));
         Assert.All(Enumerable.Range(0, 3), _ => Assert.Null(limiter.TryAcquire(flooder)));
-        Assert.False(limiter.IsExhausted(other));
         var wait = limiter.TryAcquire(flooder);
 
         Assert.NotNull(wait);
         Assert.InRange(wait.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(2));
-        Assert.True(limiter.IsExhausted(flooder));
+        Assert.NotNull(limiter.WaitIfExhausted(flooder));
+        Assert.Null(limiter.WaitIfExhausted(other));
         Assert.Null(limiter.TryAcquire(other));
     }
 
