@@ -9,6 +9,7 @@ using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Prometheus;
 using Serilog;
+using Serilog.Configuration;
 using Serilog.Formatting.Compact;
 
 namespace Pipeline.Hosting;
@@ -38,8 +39,9 @@ public static class ServiceDefaults
             }
             else
             {
-                logger.WriteTo.Console(outputTemplate:
-                    "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}");
+                // Text lines end at a newline, so one inside a value from a request would forge a line: escaped.
+                logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new ControlCharacterEscaping(sink), to => to.Console(outputTemplate:
+                    "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}")));
             }
         });
 
