@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Access;
 
 namespace Pipeline.UnitTests.Hosting;
 
@@ -41,16 +42,16 @@ public class AdminKeyTests
     [InlineData("ADMIN-KEY-FOR-THIS-TEST-0123456789")]
     public void Only_the_exact_key_matches(string presented)
     {
-        Assert.True(AdminKey.Matches(Key, [Key]));
-        Assert.False(AdminKey.Matches(presented, [Key]));
+        Assert.True(BearerKeys.Matches(Key, [Key]));
+        Assert.False(BearerKeys.Matches(presented, [Key]));
     }
 
     [Fact]
     public void Any_configured_key_matches_and_blank_ones_never_do()
     {
-        Assert.True(AdminKey.Matches(Key, ["the-previous-admin-key-0123", Key]));
-        Assert.False(AdminKey.Matches("", ["", Key]));
-        Assert.False(AdminKey.Matches("anything", []));
+        Assert.True(BearerKeys.Matches(Key, ["the-previous-admin-key-0123", Key]));
+        Assert.False(BearerKeys.Matches("", ["", Key]));
+        Assert.False(BearerKeys.Matches("anything", []));
     }
 
     [Fact]
