@@ -93,6 +93,33 @@ public sealed class ReplicaStartupTests(TestServices services, ITestOutputHelper
         }
     }
 
+    [Fact]
+    public async Task A_replica_that_waits_for_the_migration_lock_longer_than_the_timeout_stops_with_a_message_naming_the_setting()
+    {
+        await using var topology = await PipelineTopology.StartAsync(services, new TopologyOptions { Consumers = [], StartIngress = false });
+        var database = topology.DatabaseOf("Sandboxes");
+        // Another process holds the Sandboxes lock (a replica that is migrating, or one that hangs).
+        await using var holder = new NpgsqlConnection(database);
+        await holder.OpenAsync();
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", holder))
+        {
+            take.Parameters.AddWithValue("key", MigrationLock.PostgreSqlKey(SandboxesDbContext.MigrationsHistoryTable));
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var sandboxes = ConsumerService.Sandboxes;
+        await using var replica = new HostProcess(sandboxes.Name, sandboxes.Project, sandboxes.Assembly,
+            topology.Environment(services.RabbitMq.Port, sandboxes.ConnectionName,
+                new Dictionary<string, string> { ["Database__MigrationLockTimeout"] = "00:00:02" }));
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => replica.StartAsync(TimeSpan.FromMinutes(3)));
+
+        Assert.Matches(@"sandboxes exited with [1-9]\d*", failure.Message);
+        Assert.Contains("Database:MigrationLockTimeout", failure.Message);
+        Assert.Contains($"migration lock of {SandboxesDbContext.MigrationsHistoryTable}", failure.Message);
+        // It touched nothing before it had the lock: not even the history table was made.
+        Assert.True(await topology.ScalarAsync<bool>($"SELECT to_regclass('\"{SandboxesDbContext.MigrationsHistoryTable}\"') IS NULL", "Sandboxes"));
+    }
+
     private static async Task<List<string>> HistoryAsync(string database, string historyTable)
     {
         await using var connection = new NpgsqlConnection(database);

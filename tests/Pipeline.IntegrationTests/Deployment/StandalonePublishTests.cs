@@ -4,16 +4,16 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using Pipeline.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Pipeline.IntegrationTests.Deployment;
 
 /// <summary>
-/// The embedded host as someone installs it: `dotnet publish Standalone`, then run from the publish folder, with the
-/// secret it generates and prints. It needs neither RabbitMQ nor PostgreSQL.
+/// The embedded host as someone installs it: `dotnet publish Standalone`, then run from the publish folder, following
+/// the welcome it prints (the E2B secret and read key it generates). It needs neither RabbitMQ nor PostgreSQL.
 /// </summary>
+[Collection(StandalonePublishCollection.Name)]
 public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "pipeline-standalone-" + Guid.NewGuid().ToString("N")[..12]);
@@ -33,6 +33,7 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
             await File.ReadAllTextAsync(Path.Combine(_folder, "appsettings.json")));
 
         var port = FreePort.Next();
+        var managementPort = FreePort.Other(port);
         var info = new ProcessStartInfo("dotnet", ["Pipeline.Standalone.dll"])
         {
             WorkingDirectory = _folder,
@@ -41,8 +42,10 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
             UseShellExecute = false,
         };
         info.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["Management__Port"] = managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        info.Environment.Remove("E2B_WEBHOOK_SECRET"); // it generates one and says which
+        info.Environment.Remove("E2B_WEBHOOK_SECRET"); // it generates both and says which
+        info.Environment.Remove("Api__ReadKeys__0");
         var lines = new StringBuilder();
         using var host = Process.Start(info)!;
         host.OutputDataReceived += (_, e) => Append(lines, e.Data);
@@ -59,12 +62,13 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
                 }
             }
 
-            // The welcome it prints tells how to sign; it comes once the host listens.
-            var secret = await Eventually.WaitAsync(
-                () => Task.FromResult(host.HasExited ? "exited" : Regex.Match(Output(), @"SECRET=([0-9a-f]{32})\b").Groups[1].Value),
-                s => s.Length > 0, TimeSpan.FromMinutes(2), "Standalone to print its welcome with the generated secret",
+            // The welcome, printed once the host listens, says how to sign and how to read.
+            var welcome = await Eventually.WaitAsync(
+                () => Task.FromResult(host.HasExited ? null : Regex.Match(Output(), @"SECRET=([0-9a-f]{32})\b[\s\S]*READ_KEY=([0-9a-f]{32})\b")),
+                m => m is null || m.Success, TimeSpan.FromMinutes(5), "Standalone to print its welcome with the generated secret and read key",
                 () => $"--- Standalone output ---{Environment.NewLine}{Output()}");
-            Assert.False(host.HasExited, $"Standalone exited with {(host.HasExited ? host.ExitCode : 0)}:{Environment.NewLine}{Output()}");
+            Assert.True(welcome is not null, $"Standalone exited with {(host.HasExited ? host.ExitCode : 0)}:{Environment.NewLine}{Output()}");
+            var (secret, readKey) = (welcome!.Groups[1].Value, welcome.Groups[2].Value);
             output.WriteLine($"running from the publish folder {clock.Elapsed.TotalSeconds:0.0} s after the start of publish");
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -73,12 +77,16 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
 
-            // Applied by the Sandboxes consumer, in the SQLite file under the folder it runs from (read directly: the
-            // read API may want a key).
-            var database = Path.Combine(_folder, "data", "sandboxes.db");
-            var state = await Eventually.WaitAsync(() => Task.FromResult(SandboxState(database, sandboxId)), s => s is not null,
-                TimeSpan.FromSeconds(30), $"{sandboxId} in {database}", Output);
-            Assert.Equal("running", state, ignoreCase: true);
+            // Applied by the Sandboxes consumer, read back with the printed key.
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", readKey);
+            var sandbox = await Eventually.WaitAsync(async () =>
+            {
+                var read = await http.GetAsync($"api/sandboxes/{sandboxId}");
+                return read.StatusCode == HttpStatusCode.NotFound ? (JsonElement?)null : await read.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+            }, s => s is not null, TimeSpan.FromSeconds(30), $"{sandboxId} to be applied", Output);
+            Assert.Equal("running", sandbox!.Value.GetProperty("state").GetString());
+            // Its data lives under the folder it runs from.
+            Assert.True(File.Exists(Path.Combine(_folder, "data", "sandboxes.db")), $"no data/sandboxes.db in {_folder}");
         }
         finally
         {
@@ -92,26 +100,10 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
 
     public void Dispose()
     {
-        SqliteConnection.ClearAllPools();
         if (Directory.Exists(_folder))
         {
             Directory.Delete(_folder, recursive: true);
         }
-    }
-
-    private static string? SandboxState(string database, string sandboxId)
-    {
-        if (!File.Exists(database))
-        {
-            return null;
-        }
-
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadWrite }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT \"State\" FROM sandboxes WHERE \"SandboxId\" = $id";
-        command.Parameters.AddWithValue("$id", sandboxId);
-        return command.ExecuteScalar() as string;
     }
 
     private static void Append(StringBuilder lines, string? line)
@@ -141,4 +133,14 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
         await process.WaitForExitAsync(deadline.Token);
         return (process.ExitCode, await stdout + await stderr);
     }
+}
+
+/// <summary>
+/// Publishing and starting a host on two cores takes long enough that running beside the pipeline collection (a dozen
+/// hosts at once in the replica test) could push it past its deadlines: this runs after the parallel collections.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StandalonePublishCollection
+{
+    public const string Name = "standalone-publish";
 }
