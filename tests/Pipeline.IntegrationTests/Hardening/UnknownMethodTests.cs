@@ -16,15 +16,16 @@ public sealed class UnknownMethodTests(TestServices services)
     {
         await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions { Consumers = [] });
         var http = pipeline.IngressHttp;
+        var management = pipeline.IngressManagement;
 
         // ASP.NET Core's own meter counts every unknown method as one "_OTHER": a few series per route, made once.
-        await SendMadeUpMethodsAsync(http, 10);
-        await http.GetStringAsync("metrics"); // the scrape itself is counted from the second one on
-        var before = MethodSeries(await http.GetStringAsync("metrics"));
+        await SendMadeUpMethodsAsync(http, management, 10);
+        await management.GetStringAsync("metrics"); // the scrape itself is counted from the second one on
+        var before = MethodSeries(await management.GetStringAsync("metrics"));
 
-        var methods = await SendMadeUpMethodsAsync(http, 1000);
+        var methods = await SendMadeUpMethodsAsync(http, management, 1000);
 
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = await management.GetStringAsync("metrics");
         var after = MethodSeries(metrics);
         Assert.True(after.SetEquals(before), "series added: " + string.Join(", ", after.Except(before).Take(5)) +
                                              "; series gone: " + string.Join(", ", before.Except(after).Take(5)));
@@ -34,15 +35,17 @@ public sealed class UnknownMethodTests(TestServices services)
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.GetAsync("webhooks/e2b")).StatusCode);
     }
 
-    private static async Task<List<string>> SendMadeUpMethodsAsync(HttpClient http, int count)
+    // To both ports: the public one's routes, and the management port's /metrics.
+    private static async Task<List<string>> SendMadeUpMethodsAsync(HttpClient http, HttpClient management, int count)
     {
-        string[] paths = ["webhooks/e2b", "health/live", "metrics", "api/admin/dead-letters", "nowhere"];
+        string[] paths = ["webhooks/e2b", "health/live", "api/admin/dead-letters", "nowhere", "metrics"];
         var methods = new List<string>();
         for (var i = 0; i < count; i++)
         {
             var method = "X" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
             methods.Add(method);
-            using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), paths[i % paths.Length]));
+            var path = paths[i % paths.Length];
+            using var response = await (path == "metrics" ? management : http).SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
             Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
         }
 
