@@ -1,12 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Settings;
+using Prometheus;
 
 namespace Pipeline.Hosting;
 
@@ -20,8 +24,24 @@ public sealed class AdminOptions
     public string? ApiKey { get; set; }
 }
 
+/// <summary><c>Admin:FailedAttemptsPerMinute</c>: how many wrong or missing admin keys one client address may send.</summary>
+public sealed class AdminAttemptOptions
+{
+    /// <summary>Failed attempts allowed at once, and given back over a minute; read at start.</summary>
+    [Range(1, 10_000)]
+    public int FailedAttemptsPerMinute { get; set; } = 10;
+}
+
+/// <summary>
+/// The admin bearer key check every host shares (Ingress's admin API, Credits' top-ups): compared in constant time
+/// whatever the lengths, each refusal logged and counted, and a client address that has failed too often refused with
+/// 429 before its key is even compared, so keys cannot be guessed at speed.
+/// </summary>
 public static partial class AdminKey
 {
+    private static readonly Counter Refused = Metrics.CreateCounter(
+        "pipeline_admin_refused_total", "Admin requests refused, by reason (a fixed set).", "reason");
+
     public static IServiceCollection AddAdminKey(this IServiceCollection services)
     {
         services.AddOptions<AdminOptions>()
@@ -31,6 +51,18 @@ public static partial class AdminKey
                 $"{AdminOptions.Section}:ApiKey / {AdminOptions.KeyVariable} must be at least {AdminOptions.MinimumKeyLength} characters.")
             .ValidateOnStart()
             .KeepLastValidOnReload();
+        return services.AddAdminAttemptLimit();
+    }
+
+    /// <summary>The per-address limit on failed attempts, for a host that keeps its keys in its own settings (Credits).</summary>
+    public static IServiceCollection AddAdminAttemptLimit(this IServiceCollection services)
+    {
+        services.AddOptions<AdminAttemptOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(sp =>
+        {
+            var perMinute = sp.GetRequiredService<IOptions<AdminAttemptOptions>>().Value.FailedAttemptsPerMinute;
+            return new AdminAttempts(new ClientAddressLimiter(perMinute, 1, TimeSpan.FromMinutes(1) / perMinute));
+        });
         return services;
     }
 
@@ -43,26 +75,84 @@ public static partial class AdminKey
         {
             var http = context.HttpContext;
             var key = http.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.ApiKey;
-            var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Pipeline.Admin");
             if (string.IsNullOrEmpty(key))
             {
-                LogRefused(logger, http.Request.Path, "no admin key configured");
+                Refuse(http, "no admin key configured");
                 return Results.Json(new { error = "admin_disabled", message = $"Set {AdminOptions.KeyVariable} to use the admin API." },
                     statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
-            var header = http.Request.Headers.Authorization.ToString();
-            var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(key)))
+            return Check(http, [key]) ?? await next(context);
+        });
+
+    /// <summary>Checks the request's bearer key against <paramref name="keys"/> (any one matches: rotation).</summary>
+    /// <returns>null when the request may go on, else the refusal to answer: 429 or 401.</returns>
+    public static IResult? Check(HttpContext http, IReadOnlyList<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var attempts = http.RequestServices.GetRequiredService<AdminAttempts>().Limiter;
+        var client = http.Connection.RemoteIpAddress;
+        if (attempts.WaitIfExhausted(client) is { } wait)
+        {
+            Refuse(http, "too many failed attempts");
+            http.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Results.Json(new { error = "too_many_attempts", message = "Too many failed admin attempts from this address; retry later." },
+                statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
+        var header = http.Request.Headers.Authorization.ToString().Trim();
+        var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
+        if (Matches(given, keys))
+        {
+            return null;
+        }
+
+        attempts.TryAcquire(client);
+        Refuse(http, given.Length == 0 ? "missing bearer key" : "wrong bearer key");
+        return Results.Json(new { error = "unauthorized", message = "A valid admin bearer key is required." },
+            statusCode: StatusCodes.Status401Unauthorized);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="presented"/> is one of <paramref name="keys"/>. Both sides are hashed first, so the time
+    /// taken says nothing about a key's length, and every key is compared, so it says nothing about which one matched.
+    /// </summary>
+    public static bool Matches(string presented, IReadOnlyList<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(presented);
+        ArgumentNullException.ThrowIfNull(keys);
+        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), given);
+        var matched = false;
+        foreach (var key in keys)
+        {
+            if (string.IsNullOrEmpty(key))
             {
-                LogRefused(logger, http.Request.Path, given.Length == 0 ? "missing bearer key" : "wrong bearer key");
-                return Results.Json(new { error = "unauthorized", message = "A valid admin bearer key is required." },
-                    statusCode: StatusCodes.Status401Unauthorized);
+                continue;
             }
 
-            return await next(context);
-        });
+            SHA256.HashData(Encoding.UTF8.GetBytes(key), expected);
+            matched |= CryptographicOperations.FixedTimeEquals(given, expected);
+        }
+
+        return matched && presented.Length > 0;
+    }
+
+    private static void Refuse(HttpContext http, string reason)
+    {
+        Refused.WithLabels(reason).Inc();
+        LogRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Pipeline.Admin"), http.Request.Path, reason);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused admin request to {Path}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string path, string reason);
+}
+
+/// <summary>The failed admin attempts of each client address (a singleton, so the counts outlive requests).</summary>
+public sealed class AdminAttempts(ClientAddressLimiter limiter) : IDisposable
+{
+    public ClientAddressLimiter Limiter { get; } = limiter;
+
+    public void Dispose() => Limiter.Dispose();
 }

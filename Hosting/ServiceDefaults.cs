@@ -11,6 +11,7 @@ using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Prometheus;
 using Serilog;
+using Serilog.Configuration;
 using Serilog.Formatting.Compact;
 
 namespace Pipeline.Hosting;
@@ -44,8 +45,9 @@ public static class ServiceDefaults
             }
             else
             {
-                logger.WriteTo.Console(outputTemplate:
-                    "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}");
+                // Text lines end at a newline, so one inside a value from a request would forge a line: escaped.
+                logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new ControlCharacterEscaping(sink), to => to.Console(outputTemplate:
+                    "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}")));
             }
         });
 
@@ -63,6 +65,7 @@ public static class ServiceDefaults
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseUnknownMethodRefusal(); // before the metrics, which label by method
         app.UseHttpMetrics();
         // Before authorization, so that the management port answers an API path 404, not 401.
         app.UseManagementPort();

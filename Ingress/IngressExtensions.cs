@@ -2,6 +2,7 @@ using Pipeline.Hosting;
 using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.DeadLetters;
 using Pipeline.Hosting.Outbox;
+using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Ingress.Admin;
 using Pipeline.Ingress.Dashboard;
@@ -37,6 +38,8 @@ public static class IngressExtensions
         services.AddGenericProvider();
 
         services.AddPipelineOutbox<IngressDbContext>();
+        services.AddPurgeJob<IngressDbContext, Receipt, IngressOptions>(o => o.ReceiptRetention, ReceiptRetention.PurgeBatchAsync);
+        services.AddTableRowCounts<IngressDbContext>();
         services.AddDeadLetterGauge(); // pipeline_dead_letters{queue}: one service of the deployment counts them
         services.AddScoped<ReceiptWriter>();
         return builder;

@@ -1,5 +1,9 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -75,7 +79,11 @@ public static class PersistenceRegistration
             _ => builder.UseSqlite(connectionString),
         };
 
-    /// <summary>Brings the schema up to date: migrations on server providers, create-if-missing on SQLite.</summary>
+    /// <summary>
+    /// Brings the schema up to date: migrations on server providers, create-if-missing on SQLite. Safe for any number of
+    /// replicas starting at once: creating the database tolerates a replica that created it first, and the migrations
+    /// run under <see cref="MigrationLock"/>, so per history table one replica applies them and the others wait.
+    /// </summary>
     public static async Task PrepareDatabaseAsync<TContext>(this IServiceProvider services, CancellationToken cancellationToken = default)
         where TContext : DbContext
     {
@@ -88,19 +96,68 @@ public static class PersistenceRegistration
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PersistenceRegistration));
+        var context = typeof(TContext).Name;
         if (db.Database.IsSqlite())
         {
             PrepareSqliteDirectory(db.Database.GetConnectionString());
             await db.Database.EnsureCreatedAsync(cancellationToken);
             // WAL lets the read API and the writers work side by side.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        }
-        else
-        {
-            await db.Database.MigrateAsync(cancellationToken);
+            logger.LogInformation("Database for {Context} is ready ({Provider})", context, options.Provider);
+            return;
         }
 
-        logger.LogInformation("Database for {Context} is ready ({Provider})", typeof(TContext).Name, options.Provider);
+        await EnsureDatabaseExistsAsync(db, context, logger, cancellationToken);
+        var historyTable = RelationalOptionsExtension.Extract(db.GetService<IDbContextOptions>()).MigrationsHistoryTableName
+                           ?? HistoryRepository.DefaultTableName;
+        logger.LogInformation("Waiting for the migration lock of {Context} ({HistoryTable})", context, historyTable);
+        await using (await MigrationLock.AcquireAsync(
+                         options.Provider, db.Database.GetConnectionString()!, historyTable, options.MigrationLockTimeout, cancellationToken))
+        {
+            // Read under the lock: what another replica applied before is no longer pending. The history table is made
+            // first, as MigrateAsync would: on PostgreSQL reading a missing one logs a failed command.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count == 0)
+            {
+                logger.LogInformation("{Context} is up to date: no migrations to apply", context);
+            }
+            else
+            {
+                logger.LogInformation("Applying {Count} migrations to {Context}: {Migrations}", pending.Count, context, string.Join(", ", pending));
+                await db.Database.MigrateAsync(cancellationToken);
+            }
+        }
+
+        logger.LogInformation("Database for {Context} is ready ({Provider})", context, options.Provider);
+    }
+
+    /// <summary>
+    /// Creates the database if it is missing. Replicas starting together all find it missing and all try; the ones
+    /// that lose find it there afterwards, and that is all they need.
+    /// </summary>
+    private static async Task EnsureDatabaseExistsAsync(DbContext db, string context, ILogger logger, CancellationToken cancellationToken)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (await creator.ExistsAsync(cancellationToken))
+        {
+            return;
+        }
+
+        try
+        {
+            await creator.CreateAsync(cancellationToken);
+            logger.LogInformation("Created the database of {Context}", context);
+        }
+        catch (DbException e)
+        {
+            if (!await creator.ExistsAsync(cancellationToken))
+            {
+                throw;
+            }
+
+            logger.LogInformation("The database of {Context} was created by another process meanwhile ({Reason})", context, e.Message);
+        }
     }
 
     private static void PrepareSqliteDirectory(string? connectionString)

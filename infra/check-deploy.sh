@@ -6,7 +6,8 @@
 #   2. The RabbitMQ definitions render (infra/rabbitmq/start.sh) to valid JSON; the policy takes the consumer queues
 #      and nothing else; the Kubernetes topology and cluster say the same as the compose broker.
 #   3. Every YAML file under infra/k8s parses, and the manifests hang together (selectors, Secrets, probes, ...).
-#   4. Each service's Dockerfile copies every project it needs, and its `dotnet publish` succeeds here.
+#   4. Each service's Dockerfile copies every project it needs, and its `dotnet publish` succeeds here with the
+#      service's own appsettings.json in the output.
 #      (Measured on 2 busy cores with a warm build: about 20 s; ./test.sh's build afterwards has nothing to redo.)
 # Images are not built or run. Exits non-zero on the first failure.
 set -euo pipefail
@@ -307,11 +308,15 @@ while IFS=$'\t' read -r dockerfile csproj extra; do
   [[ -n $dockerfile ]] || continue
   step=$SECONDS
   # shellcheck disable=SC2086 # the Dockerfile's extra arguments, one word each
-  if ! dotnet publish "$csproj" -c Release -o "$tmp/publish/$(dirname "$dockerfile")" $extra -nologo -v quiet >"$tmp/publish.log" 2>&1; then
+  out="$tmp/publish/$(dirname "$dockerfile")"
+  if ! dotnet publish "$csproj" -c Release -o "$out" $extra -nologo -v quiet >"$tmp/publish.log" 2>&1; then
     cat "$tmp/publish.log" >&2
     die "dotnet publish $csproj (as $dockerfile does) failed"
   fi
-  ok "dotnet publish $csproj -c Release${extra:+ $extra} ($((SECONDS - step))s)"
+  # The image runs from this folder: it must hold the service's own settings, not a referenced project's.
+  cmp -s "$(dirname "$csproj")/appsettings.json" "$out/appsettings.json" ||
+    die "the publish output of $csproj does not hold its own appsettings.json"
+  ok "dotnet publish $csproj -c Release${extra:+ $extra}, with its own appsettings.json ($((SECONDS - step))s)"
 done <"$tmp/publish.tsv"
 
 log "all deployment checks passed in $((SECONDS - started))s (images were not built: no Docker engine needed)"

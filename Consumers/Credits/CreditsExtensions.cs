@@ -1,7 +1,9 @@
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Outbox;
+using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Credits;
@@ -25,9 +27,15 @@ public static class CreditsExtensions
         services.AddSingleton<CreditsOptionsSetup>();
         services.AddSingleton<IPostConfigureOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
         services.AddSingleton<IValidateOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
+        services.AddAdminAttemptLimit();
 
         // Balance alerts leave through this service's own outbox, in the transaction of the deduction that caused them.
         services.AddPipelineOutbox<CreditsDbContext>();
+        // The ledger and the accounts are kept for good; the inbox and the per-message log are purged.
+        services.AddInboxRetention<CreditsDbContext>();
+        services.AddPurgeJob<CreditsDbContext, CreditEventLog, CreditsOptions>(o => o.WebhookLogRetention, async (db, cutoff, batchSize, ct) =>
+            await db.EventLog.Where(l => l.ProcessedAt < cutoff).OrderBy(l => l.ProcessedAt).Take(batchSize).ExecuteDeleteAsync(ct));
+        services.AddTableRowCounts<CreditsDbContext>();
         services.AddScoped<TopUpService>();
         return builder;
     }

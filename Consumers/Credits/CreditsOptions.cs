@@ -21,6 +21,12 @@ public sealed class CreditsOptions
     /// <summary>A deduction that takes a balance from above this to at or below it publishes <c>CreditBalanceLowV1</c>.</summary>
     public decimal LowBalanceThreshold { get; set; } = 1.0m;
 
+    /// <summary>Entries of the per-message log (<c>/api/webhook-logs</c>) are deleted after this long; the ledger never is.</summary>
+    public TimeSpan WebhookLogRetention { get; set; } = TimeSpan.FromDays(30);
+
+    public static readonly TimeSpan MinWebhookLogRetention = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxWebhookLogRetention = TimeSpan.FromDays(3650);
+
     public string? AdminApiKey { get; set; }
 
     /// <summary>Every accepted admin key: <see cref="AdminApiKey"/> and <c>ADMIN_API_KEY</c> are added here.</summary>
@@ -53,6 +59,12 @@ public sealed class CreditsOptionsSetup(IConfiguration configuration) : IPostCon
         if (options.LowBalanceThreshold < 0)
         {
             failures.Add($"{CreditsOptions.Section}:{nameof(CreditsOptions.LowBalanceThreshold)} must be 0 or more.");
+        }
+
+        if (options.WebhookLogRetention < CreditsOptions.MinWebhookLogRetention || options.WebhookLogRetention > CreditsOptions.MaxWebhookLogRetention)
+        {
+            failures.Add($"{CreditsOptions.Section}:{nameof(CreditsOptions.WebhookLogRetention)} must be between " +
+                $"{CreditsOptions.MinWebhookLogRetention:c} and {CreditsOptions.MaxWebhookLogRetention:c} (it is {options.WebhookLogRetention:c}).");
         }
 
         var weak = options.AdminApiKeys.Count(k => k.Length < CreditsOptions.MinimumAdminKeyLength);

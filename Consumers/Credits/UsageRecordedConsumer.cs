@@ -14,7 +14,9 @@ namespace Pipeline.Consumers.Credits;
 /// Deducts one API call's usage exactly once per request id. The inbox row, the ledger entry, the balance, the log
 /// row and any alert for the outbox commit together. Three guards stand behind "once": the inbox (the same message
 /// redelivered), a ledger lookup (another message with the same request id), and the unique ledger index on the
-/// request id for the race between the two; a lost race is retried and then found as a duplicate.
+/// request id for the race between the two. A lost race (another deduction for the account, the account's creation, or
+/// this request id committed first) fails the attempt; the bus's retry policy runs it again, and it then deducts
+/// from the new balance or finds the duplicate.
 /// </summary>
 public sealed partial class UsageRecordedConsumer(
     CreditsDbContext db,
@@ -24,9 +26,6 @@ public sealed partial class UsageRecordedConsumer(
     ILogger<UsageRecordedConsumer> logger) : IConsumer<UsageRecordedV1>
 {
     public const string Name = "credits.usage";
-
-    /// <summary>Attempts within one delivery when a concurrent change to the account or the ledger wins the race.</summary>
-    public const int ConflictAttempts = 12;
 
     private const int MaxModelLength = 200;
     private const int MaxUsernameLength = 200;
@@ -54,7 +53,7 @@ public sealed partial class UsageRecordedConsumer(
         using var effect = ConsumerEffect.Start(Name, messageId);
         try
         {
-            outcome = await ApplyWithRetriesAsync(e, messageId, context.CancellationToken);
+            outcome = await ApplyAsync(e, messageId, context.CancellationToken);
             effect.Complete(applied: outcome.Kind == OutcomeKind.Processed);
         }
         catch (Exception ex) when (IsFinalAttempt(context, ex))
@@ -62,6 +61,11 @@ public sealed partial class UsageRecordedConsumer(
             CreditsMetrics.Usage.WithLabels("failed").Inc();
             await RecordFailureAsync(e, messageId, ex);
             LogFailed(logger, e.RequestId, e.UserId, messageId, ex);
+            throw;
+        }
+        catch (DbUpdateException)
+        {
+            CreditsMetrics.Conflicts.Inc();
             throw;
         }
 
@@ -89,27 +93,10 @@ public sealed partial class UsageRecordedConsumer(
         }
     }
 
-    private async Task<Outcome> ApplyWithRetriesAsync(UsageRecordedV1 e, Guid messageId, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ApplyAsync(e, messageId, cancellationToken);
-            }
-            catch (DbUpdateException) when (attempt < ConflictAttempts)
-            {
-                // Another deduction for the account, the account's creation, or this request id committed first:
-                // start again from what is now in the database.
-                db.ChangeTracker.Clear();
-                CreditsMetrics.Conflicts.Inc();
-                await Task.Delay(Random.Shared.Next(1, 5 << Math.Min(attempt, 6)), cancellationToken);
-            }
-        }
-    }
-
     private async Task<Outcome> ApplyAsync(UsageRecordedV1 e, Guid messageId, CancellationToken cancellationToken)
     {
+        // An attempt starts from the database, not from what a failed attempt before it left tracked in the context.
+        db.ChangeTracker.Clear();
         var settings = options.CurrentValue;
         var outcome = new Outcome(OutcomeKind.Redelivered, null, default);
         var applied = await Inbox.ApplyOnceAsync(db, messageId, Name, async ct =>
@@ -242,6 +229,10 @@ public sealed partial class UsageRecordedConsumer(
         }
     }
 
+    /// <summary>
+    /// Whether the bus's retry policy gives up after this attempt: <c>Bus:RetryLimit</c> retries (credits-usage has no
+    /// delayed retries), none for what it ignores.
+    /// </summary>
     private bool IsFinalAttempt(ConsumeContext context, Exception ex) =>
         ex is UnknownAccountException or PermanentMessageException || context.GetRetryAttempt() >= bus.Value.RetryLimit;
 

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.Telemetry;
 using Pipeline.Messages.Rooms;
+using Pipeline.Persistence;
 using Pipeline.Persistence.Inbox;
 using Pipeline.Persistence.Rooms;
 
@@ -44,8 +45,9 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
             }
 
             // Without an event id only the inbox and the idempotent merge guard the room (Ingress keys such a
-            // receipt by a hash of the body).
-            var ledgerId = string.IsNullOrWhiteSpace(e.EventId) ? null : e.EventId.Length <= 100 ? e.EventId : e.EventId[..100];
+            // receipt by a hash of the body). Ingress hashes longer ids to fit; the cut only guards older messages.
+            var ledgerId = string.IsNullOrWhiteSpace(e.EventId) ? null
+                : e.EventId.Length <= ColumnLengths.RoomSid ? e.EventId : e.EventId[..ColumnLengths.RoomSid];
             if (ledgerId is not null && await db.Events.AsNoTracking().AnyAsync(x => x.EventId == ledgerId, ct))
             {
                 outcome = Outcome.EventAlreadyApplied;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pipeline.Messages.Rooms;
+using Pipeline.Persistence;
 using Pipeline.Persistence.Rooms;
 
 namespace Pipeline.Consumers.Rooms;
@@ -62,7 +63,7 @@ public sealed class RoomAggregate
 public static class RoomStateMachine
 {
     private const int NameLength = 256;
-    private const int SidLength = 100;
+    private const int SidLength = ColumnLengths.RoomSid;
     private const int ErrorLength = 2000;
 
     /// <summary>The room an event belongs to, or null when it does not change any room's state.</summary>

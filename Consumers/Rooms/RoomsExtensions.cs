@@ -1,6 +1,8 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Retention;
+using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Rooms;
@@ -15,6 +17,11 @@ public static class RoomsExtensions
         builder.Services.AddPipelineDbContext<RoomsDbContext, SqliteRoomsDbContext, PostgreSqlRoomsDbContext, SqlServerRoomsDbContext>(
             builder.Configuration, "Rooms", RoomsDbContext.MigrationsHistoryTable);
         builder.Services.AddHealthChecks().AddDbContextCheck<RoomsDbContext>("rooms-database", tags: [ServiceDefaults.ReadyTag]);
+        builder.Services.AddOptions<RoomsOptions>().BindConfiguration(RoomsOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
+        builder.Services.AddPurgeJob<RoomsDbContext, Room, RoomsOptions>(o => o.FinishedRetention, RoomRetention.PurgeBatchAsync, RoomRetention.Related);
+        builder.Services.AddInboxRetention<RoomsDbContext>();
+        builder.Services.AddTableRowCounts<RoomsDbContext>();
         builder.Services.AddPeriodicMeasure<RoomsDbContext>("active rooms", async (db, ct) =>
         {
             var active = db.Rooms.AsNoTracking().Where(r => r.Status == RoomStatuses.Active);

@@ -1,6 +1,8 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Retention;
+using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Sandboxes;
@@ -15,6 +17,11 @@ public static class SandboxesExtensions
         builder.Services.AddPipelineDbContext<SandboxesDbContext, SqliteSandboxesDbContext, PostgreSqlSandboxesDbContext, SqlServerSandboxesDbContext>(
             builder.Configuration, "Sandboxes", SandboxesDbContext.MigrationsHistoryTable);
         builder.Services.AddHealthChecks().AddDbContextCheck<SandboxesDbContext>("sandboxes-database", tags: [ServiceDefaults.ReadyTag]);
+        builder.Services.AddOptions<SandboxesOptions>().BindConfiguration(SandboxesOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
+        builder.Services.AddPurgeJob<SandboxesDbContext, Sandbox, SandboxesOptions>(o => o.KilledRetention, SandboxRetention.PurgeBatchAsync);
+        builder.Services.AddInboxRetention<SandboxesDbContext>();
+        builder.Services.AddTableRowCounts<SandboxesDbContext>();
         builder.Services.AddPeriodicMeasure<SandboxesDbContext>("active sandboxes", async (db, ct) =>
         {
             var active = await db.Sandboxes.AsNoTracking().Where(s => s.State != SandboxStates.Killed)

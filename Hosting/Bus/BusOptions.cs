@@ -20,7 +20,10 @@ public sealed class BusOptions : IValidatableObject
     /// <summary>amqp://user:password@host:port/vhost</summary>
     public string? RabbitMq { get; set; }
 
-    /// <summary>The RabbitMQ management API (for dead-letter operations); default: the broker's host, port 15672.</summary>
+    /// <summary>
+    /// The RabbitMQ management API (for dead-letter operations); default: the broker's host, https on port 15671 for an
+    /// amqps:// broker, http on port 15672 for amqp://. Must be https:// when the broker is amqps://.
+    /// </summary>
     public string? RabbitMqManagement { get; set; }
 
     /// <summary>Messages a consumer endpoint works on at once.</summary>
@@ -50,9 +53,7 @@ public sealed class BusOptions : IValidatableObject
 
     public IReadOnlyList<TimeSpan> RedeliverySchedule() => Redelivery ?? DefaultRedelivery;
 
-    public Uri ManagementUri() => RabbitMqManagement is { Length: > 0 } m
-        ? new Uri(m)
-        : new Uri($"http://{new Uri(RabbitMq!).Host}:15672/");
+    public Uri ManagementUri() => ManagementApi.Resolve(new Uri(RabbitMq!), RabbitMqManagement, $"{Section}:{nameof(RabbitMqManagement)}");
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -72,6 +73,10 @@ public sealed class BusOptions : IValidatableObject
             yield return new ValidationResult(
                 "Bus:RabbitMq must be an amqp:// or amqps:// URI (for example amqp://guest:guest@127.0.0.1:5672/).",
                 [nameof(RabbitMq)]);
+        }
+        else if (ManagementApi.Problem(uri, RabbitMqManagement, $"{Section}:{nameof(RabbitMqManagement)}") is { } management)
+        {
+            yield return new ValidationResult(management, [nameof(RabbitMqManagement)]);
         }
     }
 

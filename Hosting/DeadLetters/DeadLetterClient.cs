@@ -3,19 +3,22 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Threading.RateLimiting;
+using Pipeline.Hosting.Bus;
 using RabbitMQ.Client;
 
 namespace Pipeline.Hosting.DeadLetters;
 
 /// <summary>
-/// Lists, inspects, replays and purges MassTransit's <c>&lt;queue&gt;_error</c> queues. Nothing is lost at any step:
+/// Lists, inspects, replays and purges MassTransit's <c>&lt;queue&gt;_error</c> queues, and no other: a queue is named
+/// by its consumer queue (<c>credits-usage</c>), its isolation queue or its error queue, and each of them means the
+/// error queue, so no caller can read or remove the live messages of a consumer queue. Nothing is lost at any step:
 /// a dead letter is acknowledged only after its replayed copy was confirmed by the broker; whatever is not
 /// replayed or purged is returned to its queue. A crash in between leaves at worst a duplicate in the source
 /// queue, which the consumer's inbox recognises by its unchanged MessageId.
 /// </summary>
 public sealed class DeadLetterClient : IAsyncDisposable
 {
-    public const string ErrorSuffix = "_error";
+    public const string ErrorSuffix = PipelineQueues.ErrorSuffix;
     /// <summary>Replayed letters whose publisher confirms are awaited together.</summary>
     private const int ConfirmBatch = 64;
 
@@ -38,9 +41,14 @@ public sealed class DeadLetterClient : IAsyncDisposable
     }
 
     /// <param name="amqp">amqp://user:password@host:port/vhost</param>
-    /// <param name="management">The management API, e.g. http://host:15672/ (same credentials).</param>
+    /// <param name="management">The management API, e.g. http://host:15672/ (same credentials; https for an amqps broker).</param>
     public static async Task<DeadLetterClient> ConnectAsync(Uri amqp, Uri management, CancellationToken cancellationToken = default)
     {
+        if (ManagementApi.Problem(amqp, management.OriginalString, nameof(management)) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(management));
+        }
+
         var factory = new ConnectionFactory { Uri = amqp, ClientProvidedName = "pipeline-ops" };
         var connection = await factory.CreateConnectionAsync(cancellationToken);
         var http = new HttpClient { BaseAddress = management };
@@ -53,15 +61,14 @@ public sealed class DeadLetterClient : IAsyncDisposable
     /// The dead-letter queues and their counts, from the management API's queue list and a passive declare per queue:
     /// no message is read, so none is redelivered or has its delivery count raised. Cheap enough to poll.
     /// </summary>
-    /// <param name="queue">Only this queue (with or without the _error suffix); null for every _error queue.</param>
+    /// <param name="queue">Only the dead letters of this queue (see <see cref="DeadLetterQueueOf"/>); null for every _error queue.</param>
     public async Task<IReadOnlyList<DeadLetterQueue>> ListQueuesAsync(string? queue, CancellationToken cancellationToken = default)
     {
+        var wanted = queue is null ? null : DeadLetterQueueOf(queue);
         var all = await _management.GetFromJsonAsync<JsonElement>($"api/queues/{Uri.EscapeDataString(_vhost)}", cancellationToken);
         var queues = all.EnumerateArray()
             .Select(q => (Name: q.GetProperty("name").GetString()!, Unacknowledged: Count(q, "messages_unacknowledged")))
-            .Where(q => queue is null
-                ? q.Name.EndsWith(ErrorSuffix, StringComparison.Ordinal)
-                : q.Name == queue || q.Name == queue + ErrorSuffix)
+            .Where(q => wanted is null ? q.Name.EndsWith(ErrorSuffix, StringComparison.Ordinal) : q.Name == wanted)
             .OrderBy(q => q.Name, StringComparer.Ordinal)
             .ToList();
 
@@ -77,9 +84,17 @@ public sealed class DeadLetterClient : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Reads up to <paramref name="max"/> dead letters without removing any of them.</summary>
+    /// <summary>
+    /// The dead-letter queue an operator means by a queue name: <c>q_error</c> for <c>q</c>, <c>q_isolated</c> and
+    /// <c>q_error</c> itself. Never a queue that consumers read.
+    /// </summary>
+    public static string DeadLetterQueueOf(string queue) =>
+        queue.EndsWith(ErrorSuffix, StringComparison.Ordinal) ? queue : PipelineQueues.ErrorQueue(queue);
+
+    /// <summary>Reads up to <paramref name="max"/> dead letters of a queue (see <see cref="DeadLetterQueueOf"/>) without removing any of them.</summary>
     public async Task<IReadOnlyList<DeadLetter>> BrowseAsync(string queue, int max, CancellationToken cancellationToken = default)
     {
+        queue = DeadLetterQueueOf(queue);
         var letters = new List<DeadLetter>();
         await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
         var held = new List<ulong>();

@@ -26,7 +26,6 @@ public sealed partial class OutboxDispatcher<TContext>(
 {
     private static readonly string ContextName = typeof(TContext).Name;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
-    private DateTime _nextCleanup = DateTime.MinValue;
     private DateTime _nextMeasure = DateTime.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,7 +45,6 @@ public sealed partial class OutboxDispatcher<TContext>(
                     continue; // there may be more waiting
                 }
 
-                await CleanupAsync(settings, stoppingToken);
                 var wait = failures > 0 ? Backoff(failures, settings) : settings.PollInterval;
                 await signal.WaitAsync(wait, stoppingToken);
             }
@@ -154,23 +152,6 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
     }
 
-    private async Task CleanupAsync(OutboxOptions settings, CancellationToken stoppingToken)
-    {
-        if (DateTime.UtcNow < _nextCleanup)
-        {
-            return;
-        }
-
-        _nextCleanup = DateTime.UtcNow + TimeSpan.FromMinutes(5);
-        await using var scope = scopes.CreateAsyncScope();
-        var deleted = await scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>()
-            .DeleteSentBeforeAsync(DateTime.UtcNow - settings.RetainSent, stoppingToken);
-        if (deleted > 0)
-        {
-            LogCleanup(logger, deleted);
-        }
-    }
-
     /// <summary>Backlog gauges, refreshed every couple of seconds whatever the dispatcher is doing.</summary>
     private async Task MeasureBacklogAsync(CancellationToken stoppingToken)
     {
@@ -204,7 +185,4 @@ public sealed partial class OutboxDispatcher<TContext>(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox dispatch round failed; retrying")]
     private static partial void LogDispatchFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} published outbox rows past retention")]
-    private static partial void LogCleanup(ILogger logger, int count);
 }

@@ -26,7 +26,7 @@ public sealed class OutboxOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Published rows are deleted after this long.</summary>
+    /// <summary>Published rows are deleted after this long (by the retention purge, <c>Retention:*</c>).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan RetainSent { get; set; } = TimeSpan.FromDays(1);
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence.Outbox;
@@ -11,12 +12,14 @@ public static class OutboxRegistration
 {
     /// <summary>Publishes what <typeparamref name="TContext"/>'s outbox table holds (one dispatcher per context).</summary>
     public static IServiceCollection AddPipelineOutbox<TContext>(this IServiceCollection services)
-        where TContext : class, IOutboxDbContext
+        where TContext : DbContext, IOutboxDbContext
     {
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         services.TryAddSingleton<OutboxSignal<TContext>>();
         services.TryAddScoped<OutboxStore<TContext>>();
         services.AddHostedService<OutboxDispatcher<TContext>>();
+        services.AddPurgeJob<TContext, OutboxMessage, OutboxOptions>(o => o.RetainSent, async (db, cutoff, batchSize, ct) =>
+            await new OutboxStore<TContext>(db).DeleteSentBeforeAsync(cutoff, batchSize, ct));
         return services;
     }
 

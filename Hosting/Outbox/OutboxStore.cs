@@ -66,6 +66,7 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
         return (count, oldest);
     }
 
-    public Task<int> DeleteSentBeforeAsync(DateTime before, CancellationToken cancellationToken) =>
-        db.Outbox.Where(o => o.SentAt != null && o.SentAt < before).ExecuteDeleteAsync(cancellationToken);
+    /// <summary>Deletes up to <paramref name="batchSize"/> rows published before <paramref name="before"/>, oldest first.</summary>
+    public Task<int> DeleteSentBeforeAsync(DateTime before, int batchSize, CancellationToken cancellationToken) =>
+        db.Outbox.Where(o => o.SentAt != null && o.SentAt < before).OrderBy(o => o.SentAt).Take(batchSize).ExecuteDeleteAsync(cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace Pipeline.Ingress.Providers;
@@ -100,11 +99,7 @@ public static class JsonFields
         return true;
     }
 
-    /// <summary>The dedup key of a body whose sender gives no event id.</summary>
-    public static string BodyHashKey(ReadOnlySpan<byte> rawBody)
-    {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(rawBody, digest);
-        return "sha256:" + Convert.ToHexStringLower(digest);
-    }
+    /// <summary>Why <paramref name="value"/> is refused when it is longer than <paramref name="maxLength"/>, else null.</summary>
+    public static string? TooLong(string? value, string name, int maxLength) =>
+        value is not null && value.Length > maxLength ? $"{name} is longer than {maxLength} characters" : null;
 }

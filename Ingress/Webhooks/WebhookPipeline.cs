@@ -42,9 +42,10 @@ public sealed record WebhookNormalization
 }
 
 /// <summary>
-/// The one request path every provider shares: rate (429), content type (415), size (413), signature (401), body (400), then
-/// the receipt and its outbox rows in one transaction, and 200 only after the commit. Every refusal is logged and
-/// counted with its reason.
+/// The one request path every provider shares: content type (415) and size (413) before the body is read, signature (401;
+/// 429 once the client address has failed too often), the provider's rate (429, charged only for verified requests), body
+/// (400), then the receipt and its outbox rows in one transaction, and 200 only after the commit. Every refusal is logged
+/// and counted with its reason.
 /// </summary>
 public static partial class WebhookPipeline
 {
@@ -59,13 +60,6 @@ public static partial class WebhookPipeline
         var started = Stopwatch.GetTimestamp();
         Dashboard.WebhookTraffic.Instance.Track(http, route.Provider, started);
         IngressMetrics.Received.WithLabels(route.Provider).Inc();
-
-        if (services.GetRequiredService<WebhookRateLimiter>().TryAcquire(route.Provider) is { } retryAfter)
-        {
-            http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return WebhookResponses.Reject(logger, route.Provider, StatusCodes.Status429TooManyRequests, "rate limited",
-                $"Too many requests for {route.Provider}; retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.");
-        }
 
         if (!route.AcceptsContentType(http.Request.ContentType))
         {
@@ -88,9 +82,18 @@ public static partial class WebhookPipeline
             span?.SetTag("pipeline.verified", verification.IsValid);
         }
 
+        var limiter = services.GetRequiredService<WebhookRateLimiter>();
         if (!verification.IsValid)
         {
-            return WebhookResponses.Reject(logger, route.Provider, verification.Status, verification.Reason);
+            return limiter.TryAcquireFailure(http.Connection.RemoteIpAddress) is { } wait
+                ? TooMany(http, logger, route.Provider, wait, "too many failed verifications",
+                    "Too many requests from this address failed verification")
+                : WebhookResponses.Reject(logger, route.Provider, verification.Status, verification.Reason);
+        }
+
+        if (limiter.TryAcquire(route.Provider) is { } retryAfter)
+        {
+            return TooMany(http, logger, route.Provider, retryAfter, "rate limited", $"Too many requests for {route.Provider}");
         }
 
         var receiptId = Guid.CreateVersion7();
@@ -133,6 +136,13 @@ public static partial class WebhookPipeline
 
         return normalized.Respond?.Invoke(outcome, receiptId)
                ?? Results.Ok(new { success = true, receiptId, duplicate = outcome == AcceptOutcome.Duplicate });
+    }
+
+    private static IResult TooMany(HttpContext http, ILogger logger, string provider, TimeSpan retryAfter, string reason, string detail)
+    {
+        var seconds = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        http.Response.Headers.RetryAfter = seconds;
+        return WebhookResponses.Reject(logger, provider, StatusCodes.Status429TooManyRequests, reason, $"{detail}; retry after {seconds} s.");
     }
 
     private static Activity? StartSpan(string name, string provider)

@@ -1,10 +1,15 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting;
 
 namespace Pipeline.Ingress.Webhooks;
 
-/// <summary><c>Ingress:RateLimit</c>: a token bucket per provider or source; <c>Providers</c> overrides it by name.</summary>
+/// <summary>
+/// <c>Ingress:RateLimit</c>: a token bucket per provider or source for verified requests (<c>Providers</c> overrides it by
+/// name), and one per client address for requests that fail verification.
+/// </summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "Ingress:RateLimit";
@@ -16,6 +21,14 @@ public sealed class RateLimitOptions
     /// <summary>Requests allowed at once above the sustained rate.</summary>
     [Range(1, 1_000_000)]
     public int Burst { get; set; } = 4000;
+
+    /// <summary>Failed verifications a second from one client address; past them, its failures are answered 429.</summary>
+    [Range(1, 1_000_000)]
+    public int FailedVerificationsPerSecond { get; set; } = 10;
+
+    /// <summary>Failed verifications allowed at once from one client address.</summary>
+    [Range(1, 1_000_000)]
+    public int FailedVerificationsBurst { get; set; } = 100;
 
     /// <summary>Per provider or source name: its own rate, e.g. <c>Ingress:RateLimit:Providers:e2b:PerSecond</c>.</summary>
     public Dictionary<string, ProviderRate> Providers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -31,28 +44,26 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>
-/// Refuses a provider's requests with 429 and Retry-After once its bucket is empty, before the body is read, so a
-/// flood from one sender cannot starve the others. Buckets are rebuilt when the settings change.
+/// Two kinds of bucket, rebuilt when the settings change. A provider's bucket is charged only for requests that passed
+/// verification, so forgeries cannot use up a genuine sender's rate; a flood from one genuine sender cannot starve the
+/// others. Failed verifications are charged to the client address instead, in a bounded set of buckets.
 /// </summary>
 public sealed class WebhookRateLimiter : IDisposable
 {
     private readonly IDisposable? _subscription;
-    private PartitionedRateLimiter<string> _limiter;
+    private Limiters _limiters;
 
     public WebhookRateLimiter(IOptionsMonitor<RateLimitOptions> options)
     {
-        _limiter = Build(options.CurrentValue);
-        _subscription = options.OnChange(o =>
-        {
-            var old = Interlocked.Exchange(ref _limiter, Build(o));
-            old.Dispose();
-        });
+        _limiters = new Limiters(options.CurrentValue);
+        _subscription = options.OnChange(o => Interlocked.Exchange(ref _limiters, new Limiters(o)).Dispose());
     }
 
+    /// <summary>Charges a verified request to its provider.</summary>
     /// <returns>null when the request may go on, else how long the sender should wait.</returns>
     public TimeSpan? TryAcquire(string provider)
     {
-        using var lease = _limiter.AttemptAcquire(provider);
+        using var lease = _limiters.Providers.AttemptAcquire(provider);
         if (lease.IsAcquired)
         {
             return null;
@@ -61,25 +72,43 @@ public sealed class WebhookRateLimiter : IDisposable
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
     }
 
+    /// <summary>Charges a failed verification to the client address it came from.</summary>
+    /// <returns>null while the address is within its limit, else how long it should wait.</returns>
+    public TimeSpan? TryAcquireFailure(IPAddress? client) => _limiters.Failures.TryAcquire(client);
+
     public void Dispose()
     {
         _subscription?.Dispose();
-        _limiter.Dispose();
+        _limiters.Dispose();
     }
 
-    private static PartitionedRateLimiter<string> Build(RateLimitOptions options) =>
-        PartitionedRateLimiter.Create<string, string>(provider =>
+    private sealed class Limiters(RateLimitOptions options) : IDisposable
+    {
+        public PartitionedRateLimiter<string> Providers { get; } = BuildProviders(options);
+
+        public ClientAddressLimiter Failures { get; } =
+            ClientAddressLimiter.PerSecond(options.FailedVerificationsPerSecond, options.FailedVerificationsBurst);
+
+        public void Dispose()
         {
-            options.Providers.TryGetValue(provider, out var own);
-            var perSecond = own?.PerSecond ?? options.PerSecond;
-            var burst = own?.Burst ?? options.Burst;
-            return RateLimitPartition.GetTokenBucketLimiter(provider, _ => new TokenBucketRateLimiterOptions
+            Providers.Dispose();
+            Failures.Dispose();
+        }
+
+        private static PartitionedRateLimiter<string> BuildProviders(RateLimitOptions options) =>
+            PartitionedRateLimiter.Create<string, string>(provider =>
             {
-                TokenLimit = Math.Max(burst, 1),
-                TokensPerPeriod = Math.Max(1, perSecond / 10),
-                ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, perSecond / 10) / (double)perSecond),
-                QueueLimit = 0,
-                AutoReplenishment = true,
+                options.Providers.TryGetValue(provider, out var own);
+                var perSecond = own?.PerSecond ?? options.PerSecond;
+                var burst = own?.Burst ?? options.Burst;
+                return RateLimitPartition.GetTokenBucketLimiter(provider, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = Math.Max(burst, 1),
+                    TokensPerPeriod = Math.Max(1, perSecond / 10),
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, perSecond / 10) / (double)perSecond),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
             });
-        });
+    }
 }

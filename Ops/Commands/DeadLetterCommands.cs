@@ -6,7 +6,10 @@ namespace Pipeline.Ops.Commands;
 /// <summary>dead-letters list | show | replay | purge</summary>
 public static class DeadLetterCommands
 {
-    private static readonly Option<string?> Queue = new("--queue") { Description = "Only this queue (with or without the _error suffix)" };
+    private static readonly Option<string?> Queue = new("--queue")
+    {
+        Description = "Only the dead letters of this queue (credits-usage, or its _error or _isolated queue: always its _error queue)",
+    };
     private static readonly Option<string?> ExceptionType = new("--exception") { Description = "Exception type contains this text" };
     private static readonly Option<string?> MessageType = new("--message-type") { Description = "Message type contains this text" };
     private static readonly Option<string?> MessageId = new("--id") { Description = "Only the dead letter with this MessageId" };

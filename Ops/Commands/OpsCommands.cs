@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.DeadLetters;
 
 namespace Pipeline.Ops.Commands;
@@ -17,7 +18,8 @@ public static class OpsCommands
 
     private static readonly Option<string?> Management = new("--management")
     {
-        Description = "RabbitMQ management API (env PIPELINE_RABBITMQ_MANAGEMENT; default: the broker's host on port 15672)",
+        Description = "RabbitMQ management API (env PIPELINE_RABBITMQ_MANAGEMENT; default: the broker's host, https on port 15671 " +
+                      "for an amqps broker, http on port 15672 for amqp; must be https for an amqps broker)",
         Recursive = true,
     };
 
@@ -35,10 +37,9 @@ public static class OpsCommands
     private static Task<DeadLetterClient> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var amqp = ParseUri(parse.GetValue(RabbitMq), "--rabbitmq", "amqp", "amqps");
-        var managementText = parse.GetValue(Management) ?? Environment.GetEnvironmentVariable("PIPELINE_RABBITMQ_MANAGEMENT");
-        var management = string.IsNullOrEmpty(managementText)
-            ? new Uri($"http://{amqp.Host}:15672/")
-            : ParseUri(managementText, "--management", "http", "https");
+        var management = ManagementApi.Resolve(amqp,
+            parse.GetValue(Management) ?? Environment.GetEnvironmentVariable("PIPELINE_RABBITMQ_MANAGEMENT"),
+            "--management (PIPELINE_RABBITMQ_MANAGEMENT)");
         return DeadLetterClient.ConnectAsync(amqp, management, cancellationToken);
     }
 

@@ -97,6 +97,13 @@ public static class SourceTestEvent
     }
 
     // Small samples in each sender's shape, with the id and event type where the normalizer reads them.
+    private static string GitHubPing(int hookId, DateTimeOffset now) => JsonSerializer.Serialize(new
+    {
+        zen = "Keep it logically awesome.",
+        hook_id = hookId,
+        hook = new { type = "Repository", id = hookId, active = true, updated_at = now.UtcDateTime.ToString("O") },
+    });
+
     private static string SampleBody(string scheme, DateTimeOffset now) => scheme switch
     {
         StandardWebhooks => JsonSerializer.Serialize(new
@@ -114,7 +121,8 @@ public static class SourceTestEvent
             source = "pipeline-ops",
             version = "1.0",
         }),
-        GitHub => JsonSerializer.Serialize(new { zen = "Keep it logically awesome.", hook_id = 1, hook = new { type = "Repository", active = true } }),
+        // Ingress keys a GitHub delivery by its body (the delivery id is not signed), so each sample's hook differs.
+        GitHub => GitHubPing(RandomNumberGenerator.GetInt32(1, int.MaxValue), now),
         Stripe => JsonSerializer.Serialize(new
         {
             id = "evt_test_" + TestSigning.RandomId(),

@@ -56,6 +56,7 @@ public abstract class CreditsDbContext(DbContextOptions options) : PipelineDbCon
             e.Property(x => x.Status).HasMaxLength(16);
             e.Property(x => x.Error).HasMaxLength(2000);
             e.HasIndex(x => new { x.Status, x.ProcessedAt });
+            e.HasIndex(x => x.ProcessedAt); // the retention purge deletes the oldest first
             e.HasIndex(x => x.EventId);
         });
 

@@ -12,6 +12,7 @@ public static class InboxModel
             e.ToTable(table);
             e.HasKey(x => new { x.MessageId, x.Consumer });
             e.Property(x => x.Consumer).HasMaxLength(200);
+            e.HasIndex(x => x.ProcessedAt); // the retention purge deletes the oldest first
         });
     }
 }

@@ -18,7 +18,7 @@ public abstract class IngressDbContext(DbContextOptions options) : PipelineDbCon
             e.ToTable("ingress_receipts");
             e.HasKey(x => x.Id);
             e.Property(x => x.Provider).HasMaxLength(64);
-            e.Property(x => x.DedupKey).HasMaxLength(200);
+            e.Property(x => x.DedupKey).HasMaxLength(ColumnLengths.DedupKey);
             e.HasIndex(x => new { x.Provider, x.DedupKey }).IsUnique();
             e.HasIndex(x => x.ReceivedAt);
         });

@@ -21,19 +21,20 @@ public abstract class RoomsDbContext(DbContextOptions options) : PipelineDbConte
         {
             e.ToTable("rooms");
             e.HasKey(x => x.Sid);
-            e.Property(x => x.Sid).HasMaxLength(100);
+            e.Property(x => x.Sid).HasMaxLength(ColumnLengths.RoomSid);
             e.Property(x => x.Name).HasMaxLength(256);
             e.Property(x => x.Status).HasMaxLength(16);
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasIndex(x => x.Name);
-            e.HasIndex(x => x.Status);
+            // By status (the read API, the active gauge), and the finished ones by age for the retention purge.
+            e.HasIndex(x => new { x.Status, x.UpdatedAt });
         });
         modelBuilder.Entity<ParticipantSession>(e =>
         {
             e.ToTable("room_participant_sessions");
             e.HasKey(x => new { x.RoomSid, x.ParticipantSid });
-            e.Property(x => x.RoomSid).HasMaxLength(100);
-            e.Property(x => x.ParticipantSid).HasMaxLength(100);
+            e.Property(x => x.RoomSid).HasMaxLength(ColumnLengths.RoomSid);
+            e.Property(x => x.ParticipantSid).HasMaxLength(ColumnLengths.RoomSid);
             e.Property(x => x.Identity).HasMaxLength(256);
             e.Property(x => x.Name).HasMaxLength(256);
             e.Property(x => x.EndReason).HasMaxLength(32);
@@ -42,9 +43,9 @@ public abstract class RoomsDbContext(DbContextOptions options) : PipelineDbConte
         {
             e.ToTable("room_tracks");
             e.HasKey(x => new { x.RoomSid, x.TrackSid });
-            e.Property(x => x.RoomSid).HasMaxLength(100);
-            e.Property(x => x.TrackSid).HasMaxLength(100);
-            e.Property(x => x.ParticipantSid).HasMaxLength(100);
+            e.Property(x => x.RoomSid).HasMaxLength(ColumnLengths.RoomSid);
+            e.Property(x => x.TrackSid).HasMaxLength(ColumnLengths.RoomSid);
+            e.Property(x => x.ParticipantSid).HasMaxLength(ColumnLengths.RoomSid);
             e.Property(x => x.Type).HasMaxLength(32);
             e.Property(x => x.Source).HasMaxLength(32);
             e.Property(x => x.Name).HasMaxLength(256);
@@ -55,10 +56,10 @@ public abstract class RoomsDbContext(DbContextOptions options) : PipelineDbConte
         {
             e.ToTable("room_egress_results");
             e.HasKey(x => x.EgressId);
-            e.Property(x => x.EgressId).HasMaxLength(100);
-            e.Property(x => x.RoomSid).HasMaxLength(100);
+            e.Property(x => x.EgressId).HasMaxLength(ColumnLengths.RoomSid);
+            e.Property(x => x.RoomSid).HasMaxLength(ColumnLengths.RoomSid);
             e.Property(x => x.RoomName).HasMaxLength(256);
-            e.Property(x => x.Status).HasMaxLength(32);
+            e.Property(x => x.Status).HasMaxLength(ColumnLengths.EgressStatus);
             e.Property(x => x.Error).HasMaxLength(2000);
             e.HasIndex(x => x.RoomSid);
         });
@@ -66,8 +67,8 @@ public abstract class RoomsDbContext(DbContextOptions options) : PipelineDbConte
         {
             e.ToTable("room_events");
             e.HasKey(x => x.EventId);
-            e.Property(x => x.EventId).HasMaxLength(100);
-            e.Property(x => x.RoomSid).HasMaxLength(100);
+            e.Property(x => x.EventId).HasMaxLength(ColumnLengths.RoomSid);
+            e.Property(x => x.RoomSid).HasMaxLength(ColumnLengths.RoomSid);
             e.Property(x => x.Event).HasMaxLength(64);
             e.HasIndex(x => x.RoomSid);
         });

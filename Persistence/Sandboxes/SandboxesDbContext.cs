@@ -17,14 +17,15 @@ public abstract class SandboxesDbContext(DbContextOptions options) : PipelineDbC
         {
             e.ToTable("sandboxes");
             e.HasKey(x => x.SandboxId);
-            e.Property(x => x.SandboxId).HasMaxLength(100);
+            e.Property(x => x.SandboxId).HasMaxLength(ColumnLengths.SandboxId);
             e.Property(x => x.State).HasMaxLength(16);
-            e.Property(x => x.TemplateId).HasMaxLength(100);
-            e.Property(x => x.TeamId).HasMaxLength(100);
-            e.Property(x => x.BuildId).HasMaxLength(100);
-            e.Property(x => x.ExecutionId).HasMaxLength(100);
+            e.Property(x => x.TemplateId).HasMaxLength(ColumnLengths.SandboxId);
+            e.Property(x => x.TeamId).HasMaxLength(ColumnLengths.SandboxId);
+            e.Property(x => x.BuildId).HasMaxLength(ColumnLengths.SandboxId);
+            e.Property(x => x.ExecutionId).HasMaxLength(ColumnLengths.SandboxId);
             e.Property(x => x.Version).IsConcurrencyToken();
-            e.HasIndex(x => x.State);
+            // By state (the read API, the active gauge), and the killed ones by age for the retention purge.
+            e.HasIndex(x => new { x.State, x.UpdatedAt });
         });
         modelBuilder.MapInbox("sandboxes_inbox");
     }

@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Unicode;
 using Pipeline.Messages.Sandboxes;
+using Pipeline.Persistence;
 
 namespace Pipeline.Ingress.Providers.E2b;
 
@@ -74,6 +74,16 @@ public static class E2bEventNormalizer
             return Malformed("missing event label and type");
         }
 
+        // The Sandboxes service stores these ids: a longer one would be answered 200 here and fail there.
+        if ((JsonFields.TooLong(sandboxId, "sandbox id", ColumnLengths.SandboxId)
+             ?? JsonFields.TooLong(templateId, "template id", ColumnLengths.SandboxId)
+             ?? JsonFields.TooLong(teamId, "team id", ColumnLengths.SandboxId)
+             ?? JsonFields.TooLong(buildId, "build id", ColumnLengths.SandboxId)
+             ?? JsonFields.TooLong(executionId, "execution id", ColumnLengths.SandboxId)) is { } tooLong)
+        {
+            return Malformed(tooLong);
+        }
+
         IReadOnlyDictionary<string, string>? metadata = null;
         SandboxExecutionV1? execution = null;
         if (eventData is { } data)
@@ -88,7 +98,7 @@ public static class E2bEventNormalizer
 
         var resolvedLabel = string.IsNullOrWhiteSpace(label) ? LabelFromType(type!) : label;
         var resolvedType = string.IsNullOrWhiteSpace(type) ? TypeFromLabel(resolvedLabel) : type;
-        var eventId = string.IsNullOrWhiteSpace(id) ? JsonFields.BodyHashKey(rawBody) : id;
+        var eventId = DedupKeys.For(id, rawBody);
 
         var message = new SandboxLifecycleEventV1
         {

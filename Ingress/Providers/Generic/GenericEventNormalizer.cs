@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -10,13 +9,11 @@ namespace Pipeline.Ingress.Providers.Generic;
 /// <summary>
 /// Turns a verified delivery into one <see cref="WebhookReceivedV1"/>: the body kept as text, the event type and
 /// dedup key read where the scheme puts them. The body need not be JSON; fields are read when it is, and a body
-/// without an id is keyed by its SHA-256.
+/// without an id is keyed by its SHA-256. An id is only ever taken from what the signature covers (the body, or the
+/// Standard Webhooks id), so a replayed body cannot pass for a new event under a new id.
 /// </summary>
 public static class GenericEventNormalizer
 {
-    /// <summary>The receipt's dedup key column holds 200 characters; a longer id is keyed by its hash.</summary>
-    public const int MaxDedupKeyLength = 200;
-
     private const int MaxHeaderValueLength = 512;
 
     public static NormalizationResult<WebhookReceivedV1> Normalize(
@@ -31,7 +28,7 @@ public static class GenericEventNormalizer
 
         var contentType = SignatureChecks.TryGetHeader(headers, "Content-Type", out var type) ? type : null;
         var (eventType, id) = ReadEvent(source.Scheme, body, headers, contentType);
-        var dedupKey = DedupKey(id, body);
+        var dedupKey = DedupKeys.For(id, body);
         var message = new WebhookReceivedV1
         {
             Source = source.Name,
@@ -86,7 +83,9 @@ public static class GenericEventNormalizer
         {
             SourceSchemes.StandardWebhooks => (String(root, "type"), StandardWebhooksId(headers)),
             SourceSchemes.HmacSha256 => (Header(headers, HmacSha256Verifier.EventHeader) ?? String(root, "event_type"), String(root, "id")),
-            SourceSchemes.GitHub => (Header(headers, GitHubSignatureVerifier.EventHeader), Header(headers, GitHubSignatureVerifier.DeliveryHeader)),
+            // X-GitHub-Delivery is not signed (GitHub signs the body alone, with no timestamp): keyed on it, one captured
+            // body sent again under new delivery ids would be recorded again. It is kept with the headers.
+            SourceSchemes.GitHub => (Header(headers, GitHubSignatureVerifier.EventHeader), null),
             SourceSchemes.Stripe => (String(root, "type"), String(root, "id")),
             SourceSchemes.Slack => (String(Object(root, "event"), "type") ?? String(root, "type"), String(root, "event_id")),
             SourceSchemes.Token => (String(root, "status"), String(root, "run_id")),
@@ -105,16 +104,6 @@ public static class GenericEventNormalizer
         }
 
         return form.TryGetValue("command", out var command) && !string.IsNullOrWhiteSpace(command[0]) ? command[0] : null;
-    }
-
-    private static string DedupKey(string? id, ReadOnlySpan<byte> body)
-    {
-        if (string.IsNullOrWhiteSpace(id))
-        {
-            return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
-        }
-
-        return id.Length <= MaxDedupKeyLength ? id : "id-sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
     }
 
     private static JsonDocument? TryParseObject(ReadOnlySpan<byte> body)

@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Unicode;
 using Pipeline.Messages.Rooms;
+using Pipeline.Persistence;
 
 namespace Pipeline.Ingress.Providers.LiveKit;
 
@@ -67,7 +67,20 @@ public static class LiveKitEventNormalizer
             return Malformed("missing event");
         }
 
-        var eventId = string.IsNullOrWhiteSpace(id) ? JsonFields.BodyHashKey(rawBody) : id;
+        // Rooms keys its rooms, sessions, tracks and egress by these and stores them: a longer one would be cut there,
+        // and two ids alike in their first characters would become one. Statuses are enum names, far shorter.
+        if ((JsonFields.TooLong(room?.Sid, "room.sid", ColumnLengths.RoomSid)
+             ?? JsonFields.TooLong(participant?.Sid, "participant.sid", ColumnLengths.RoomSid)
+             ?? JsonFields.TooLong(track?.Sid, "track.sid", ColumnLengths.RoomSid)
+             ?? JsonFields.TooLong(egress?.EgressId, "egressInfo.egressId", ColumnLengths.RoomSid)
+             ?? JsonFields.TooLong(egress?.RoomId, "egressInfo.roomId", ColumnLengths.RoomSid)
+             ?? JsonFields.TooLong(egress?.Status, "egressInfo.status", ColumnLengths.EgressStatus)) is { } tooLong)
+        {
+            return Malformed(tooLong);
+        }
+
+        // Rooms also keeps the event id, in a column shorter than the receipt's: a longer id is hashed to fit both.
+        var eventId = DedupKeys.For(id, rawBody, ColumnLengths.RoomSid);
         var message = new LiveKitEventV1
         {
             EventId = eventId,

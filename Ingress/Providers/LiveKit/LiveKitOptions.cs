@@ -20,8 +20,21 @@ public sealed class LiveKitOptions
 
     public Dictionary<string, string> Keys { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>LiveKit's own token lifetime: a shorter maximum would refuse its genuine webhooks.</summary>
+    public static readonly TimeSpan MinTokenLifetime = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan MaxAllowedTokenLifetime = TimeSpan.FromDays(1);
+
+    public static readonly TimeSpan DefaultMaxTokenLifetime = TimeSpan.FromHours(1);
+
     /// <summary>How far the sender's clock may be off when <c>nbf</c> and <c>exp</c> are checked.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The longest a token may be valid for (<c>exp</c> − <c>nbf</c>): a captured token stays replayable for its whole
+    /// lifetime, so one valid for a year is refused even while it is current.
+    /// </summary>
+    public TimeSpan MaxTokenLifetime { get; set; } = DefaultMaxTokenLifetime;
 }
 
 public sealed class LiveKitOptionsSetup(IConfiguration configuration) : IPostConfigureOptions<LiveKitOptions>, IValidateOptions<LiveKitOptions>
@@ -73,6 +86,12 @@ public sealed class LiveKitOptionsSetup(IConfiguration configuration) : IPostCon
         if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > LiveKitOptions.MaxClockSkew)
         {
             failures.Add($"{LiveKitOptions.Section}:ClockSkew must be between 00:00:00 and {LiveKitOptions.MaxClockSkew:c}.");
+        }
+
+        if (options.MaxTokenLifetime < LiveKitOptions.MinTokenLifetime || options.MaxTokenLifetime > LiveKitOptions.MaxAllowedTokenLifetime)
+        {
+            failures.Add($"{LiveKitOptions.Section}:MaxTokenLifetime must be between {LiveKitOptions.MinTokenLifetime:c} (LiveKit's own token lifetime) " +
+                         $"and {LiveKitOptions.MaxAllowedTokenLifetime:c}.");
         }
 
         return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;

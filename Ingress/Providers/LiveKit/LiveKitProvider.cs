@@ -39,5 +39,5 @@ public sealed class LiveKitVerifierSource : IDisposable
 
     public void Dispose() => _subscription?.Dispose();
 
-    private LiveKitSignatureVerifier Build(LiveKitOptions options) => new(options.Keys, options.ClockSkew, _time);
+    private LiveKitSignatureVerifier Build(LiveKitOptions options) => new(options.Keys, options.ClockSkew, _time, options.MaxTokenLifetime);
 }

@@ -7,8 +7,8 @@ namespace Pipeline.Ingress.Providers.LiveKit;
 
 /// <summary>
 /// Checks a LiveKit webhook: the <c>Authorization</c> header is an HS256 JWT issued by an API key (<c>iss</c>) and
-/// signed with that key's secret, valid between <c>nbf</c> and <c>exp</c>, whose <c>sha256</c> claim is the Base64
-/// SHA-256 of the raw body. Built once per set of keys; safe to share between requests.
+/// signed with that key's secret, valid between <c>nbf</c> and <c>exp</c> (at most a configured lifetime apart), whose
+/// <c>sha256</c> claim is the Base64 SHA-256 of the raw body. Built once per set of keys; safe to share between requests.
 /// </summary>
 public sealed class LiveKitSignatureVerifier
 {
@@ -31,11 +31,13 @@ public sealed class LiveKitSignatureVerifier
     private readonly Dictionary<string, SymmetricSecurityKey> _keys;
     private readonly TimeSpan _clockSkew;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _maxTokenLifetime;
 
     /// <param name="keys">API key → secret.</param>
     /// <param name="clockSkew">How far <c>nbf</c> and <c>exp</c> may be off from this machine's clock.</param>
     /// <param name="time">The clock; the system clock unless a test fixes it.</param>
-    public LiveKitSignatureVerifier(IReadOnlyDictionary<string, string> keys, TimeSpan clockSkew, TimeProvider? time = null)
+    /// <param name="maxTokenLifetime">The longest <c>exp</c> − <c>nbf</c> accepted; <see cref="LiveKitOptions.DefaultMaxTokenLifetime"/> if null.</param>
+    public LiveKitSignatureVerifier(IReadOnlyDictionary<string, string> keys, TimeSpan clockSkew, TimeProvider? time = null, TimeSpan? maxTokenLifetime = null)
     {
         ArgumentNullException.ThrowIfNull(keys);
         _keys = new Dictionary<string, SymmetricSecurityKey>(StringComparer.Ordinal);
@@ -49,6 +51,7 @@ public sealed class LiveKitSignatureVerifier
 
         _clockSkew = clockSkew < TimeSpan.Zero ? TimeSpan.Zero : clockSkew;
         _time = time ?? TimeProvider.System;
+        _maxTokenLifetime = maxTokenLifetime ?? LiveKitOptions.DefaultMaxTokenLifetime;
     }
 
     /// <summary>False when no key is configured: the provider is disabled.</summary>
@@ -159,6 +162,14 @@ public sealed class LiveKitSignatureVerifier
             throw new SecurityTokenExpiredException("token expired") { Expires = expires.Value };
         }
 
+        // From nbf, else iat, else now (a token with neither may still not run further ahead than the maximum).
+        var issued = token is JsonWebToken { IssuedAt: var iat } && iat != DateTime.MinValue ? iat : now;
+        var start = notBefore ?? issued;
+        if (expires.Value - start > _maxTokenLifetime || expires.Value - now > _maxTokenLifetime + _clockSkew)
+        {
+            throw new SecurityTokenInvalidLifetimeException("token lifetime too long") { NotBefore = notBefore, Expires = expires.Value };
+        }
+
         return true;
     }
 
@@ -167,6 +178,7 @@ public sealed class LiveKitSignatureVerifier
         SecurityTokenExpiredException => "token expired",
         SecurityTokenNotYetValidException => "token not yet valid",
         SecurityTokenNoExpirationException => "missing expiry",
+        SecurityTokenInvalidLifetimeException => "token lifetime too long",
         SecurityTokenInvalidAlgorithmException => "unsupported algorithm",
         SecurityTokenInvalidIssuerException => "unknown api key",
         SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "invalid signature",

@@ -146,7 +146,7 @@ public static class NewApiEventNormalizer
         }
 
         // The wire format has no id: the same notification sent twice is the same bytes.
-        var key = JsonFields.BodyHashKey(rawBody);
+        var key = DedupKeys.ForBody(rawBody);
         var message = new GatewayNotificationV1
         {
             EventId = key,

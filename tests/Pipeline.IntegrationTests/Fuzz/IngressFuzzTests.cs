@@ -159,6 +159,8 @@ public sealed class IngressFuzzTests(ITestOutputHelper output)
             ["ConnectionStrings__Rooms"] = $"Data Source={data}/rooms.db",
             ["Ingress__RateLimit__PerSecond"] = "1000000",
             ["Ingress__RateLimit__Burst"] = "1000000",
+            ["Ingress__RateLimit__FailedVerificationsPerSecond"] = "1000000",
+            ["Ingress__RateLimit__FailedVerificationsBurst"] = "1000000",
             ["E2B_WEBHOOK_SECRET"] = _e2b,
             ["LIVEKIT_API_KEY"] = "APIfuzz",
             ["LIVEKIT_API_SECRET"] = _liveKit,

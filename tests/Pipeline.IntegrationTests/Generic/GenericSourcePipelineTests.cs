@@ -84,6 +84,39 @@ public sealed class GenericSourcePipelineTests(TestServices services)
     }
 
     [Fact]
+    public async Task A_captured_GitHub_delivery_sent_again_under_new_delivery_ids_is_recorded_once()
+    {
+        var secret = NewSecret();
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            Consumers = [],
+            IngressEnvironment = { ["Sources__gh__Scheme"] = "github", ["Sources__gh__Secrets__0"] = secret },
+        });
+
+        // GitHub signs the body alone: X-GitHub-Delivery can be changed at will without breaking the signature.
+        var body = JsonSerializer.Serialize(new { action = "opened", issue = new { number = 1347 } });
+        var signature = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)));
+        var deliveries = new[] { Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid() };
+        var duplicates = new List<bool>();
+        foreach (var delivery in deliveries)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "webhooks/gh") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Hub-Signature-256", signature);
+            request.Headers.Add("X-GitHub-Event", "issues");
+            request.Headers.Add("X-GitHub-Delivery", delivery.ToString());
+            using var response = await pipeline.IngressHttp.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            duplicates.Add(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("duplicate").GetBoolean());
+        }
+
+        Assert.Equal([false, true, true], duplicates);
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_outbox"));
+        // The first delivery id is kept with the receipt, as metadata.
+        Assert.Contains(deliveries[0].ToString(), await pipeline.ScalarAsync<string>("""SELECT "Headers" FROM ingress_receipts"""));
+    }
+
+    [Fact]
     public async Task A_delivery_nobody_subscribes_to_yet_is_published_and_does_not_clog_the_outbox()
     {
         var token = NewSecret();

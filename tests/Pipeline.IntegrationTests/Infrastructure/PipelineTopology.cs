@@ -94,6 +94,11 @@ public sealed class PipelineTopology : IAsyncDisposable
                 await topology.WaitForQueueAsync(consumer.Queue);
             }
 
+            if (!options.StartIngress)
+            {
+                return topology;
+            }
+
             topology.Ingress = new HostProcess("ingress", "Ingress", "Pipeline.Ingress",
                 topology.Environment(topology.BrokerProxy.Port, "Ingress", options.IngressEnvironment));
             await topology.Ingress.StartAsync();
@@ -294,6 +299,9 @@ public sealed record ConsumerService(string Name, string Project, string Assembl
 public sealed class TopologyOptions
 {
     public List<ConsumerService> Consumers { get; init; } = [ConsumerService.Sandboxes];
+
+    /// <summary>False: the test starts its own hosts (the database and the vhost are still made).</summary>
+    public bool StartIngress { get; init; } = true;
 
     /// <summary>Extra settings for Ingress (provider secrets, sources), as environment variables.</summary>
     public Dictionary<string, string> IngressEnvironment { get; init; } = [];

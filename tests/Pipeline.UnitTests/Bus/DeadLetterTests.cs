@@ -60,4 +60,13 @@ public class DeadLetterTests
         Assert.Equal("Npgsql.PostgresException", letter.ExceptionType);
         Assert.Equal("database is not accepting connections", letter.ExceptionMessage);
     }
+
+    [Theory]
+    [InlineData("credits-usage")]
+    [InlineData("credits-usage_isolated")]
+    [InlineData("credits-usage_error")]
+    public void A_queue_named_for_dead_letter_operations_always_means_its_error_queue(string named)
+    {
+        Assert.Equal("credits-usage_error", DeadLetterClient.DeadLetterQueueOf(named));
+    }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Consumers.Credits;
+using Pipeline.Hosting;
 
 namespace Pipeline.UnitTests.Credits;
 
@@ -12,6 +13,9 @@ public class CreditsAdminKeyTests
     {
         var services = new ServiceCollection();
         services.AddOptions<CreditsOptions>().Configure(o => o.AdminApiKeys = [.. keys]);
+        services.AddLogging();
+        services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        services.AddAdminAttemptLimit();
         var context = new DefaultHttpContext { RequestServices = services.BuildServiceProvider() };
         if (authorization is not null)
         {

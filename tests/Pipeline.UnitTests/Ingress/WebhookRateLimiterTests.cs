@@ -37,4 +37,23 @@ public class WebhookRateLimiterTests
         Assert.Null(limiter.TryAcquire("e2b"));
         Assert.NotNull(limiter.TryAcquire("e2b"));
     }
+
+    [Fact]
+    public void Failed_verifications_are_charged_to_the_client_address_never_to_the_provider()
+    {
+        using var limiter = new WebhookRateLimiter(new FixedOptions(new RateLimitOptions
+        {
+            PerSecond = 1,
+            Burst = 1,
+            FailedVerificationsPerSecond = 1,
+            FailedVerificationsBurst = 2,
+        }));
+        var forger = System.Net.IPAddress.Parse("203.0.113.9");
+
+        Assert.Null(limiter.TryAcquireFailure(forger));
+        Assert.Null(limiter.TryAcquireFailure(forger));
+        Assert.NotNull(limiter.TryAcquireFailure(forger));
+
+        Assert.Null(limiter.TryAcquire("e2b")); // the provider's one token is untouched by the failures
+    }
 }

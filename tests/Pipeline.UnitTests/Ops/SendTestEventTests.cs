@@ -221,8 +221,10 @@ public class SendTestEventTests
         Assert.True(normalized.IsValid, normalized.Error);
         Assert.Equal("acme", normalized.Value!.Source);
         Assert.Equal(request.Body, normalized.Value.Body);
-        // Each sample carries the id its scheme is deduplicated by; a hash key would make two test events one.
-        Assert.DoesNotContain("sha256:", normalized.DedupKey);
+        // Two samples are two events, never a duplicate: each has its own id, or (GitHub, keyed by its body) its own body.
+        var second = SourceTestEvent.Build("acme", scheme, secret, body: null, tokenHeader: null, Now);
+        var secondKey = GenericEventNormalizer.Normalize(source, Body(second), HttpRequest(second).Headers, Guid.NewGuid(), Now).DedupKey;
+        Assert.NotEqual(normalized.DedupKey, secondKey);
         if (eventType is not null)
         {
             Assert.Equal(eventType, normalized.Value.EventType);

@@ -106,6 +106,8 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Credits
 
                     b.HasIndex("EventId");
 
+                    b.HasIndex("ProcessedAt");
+
                     b.HasIndex("Status", "ProcessedAt");
 
                     b.ToTable("credits_webhook_logs", (string)null);
@@ -183,6 +185,8 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Credits
                         .HasColumnType("datetime2");
 
                     b.HasKey("MessageId", "Consumer");
+
+                    b.HasIndex("ProcessedAt");
 
                     b.ToTable("credits_inbox", (string)null);
                 });

@@ -36,6 +36,8 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Rooms
 
                     b.HasKey("MessageId", "Consumer");
 
+                    b.HasIndex("ProcessedAt");
+
                     b.ToTable("rooms_inbox", (string)null);
                 });
 
@@ -167,7 +169,7 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Rooms
 
                     b.HasIndex("Name");
 
-                    b.HasIndex("Status");
+                    b.HasIndex("Status", "UpdatedAt");
 
                     b.ToTable("rooms", (string)null);
                 });

@@ -36,6 +36,8 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
 
                     b.HasKey("MessageId", "Consumer");
 
+                    b.HasIndex("ProcessedAt");
+
                     b.ToTable("sandboxes_inbox", (string)null);
                 });
 
@@ -105,7 +107,7 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
 
                     b.HasKey("SandboxId");
 
-                    b.HasIndex("State");
+                    b.HasIndex("State", "UpdatedAt");
 
                     b.ToTable("sandboxes", (string)null);
                 });

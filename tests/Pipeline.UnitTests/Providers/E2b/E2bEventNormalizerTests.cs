@@ -367,4 +367,39 @@ public class E2bEventNormalizerTests
         Assert.False(result.IsValid);
         Assert.Equal("invalid utf-8", result.Error);
     }
+
+    [Theory]
+    [InlineData("sandbox_id", "sandbox id")]
+    [InlineData("sandbox_template_id", "template id")]
+    [InlineData("sandbox_team_id", "team id")]
+    [InlineData("sandbox_build_id", "build id")]
+    [InlineData("sandbox_execution_id", "execution id")]
+    public void An_id_longer_than_the_sandbox_registry_stores_is_malformed(string field, string name)
+    {
+        var limit = Pipeline.Persistence.ColumnLengths.SandboxId;
+        byte[] Body(int length) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        {
+            ["id"] = "e-long", ["version"] = "v2", ["type"] = "sandbox.lifecycle.created", ["timestamp"] = "2026-01-29T10:00:00Z",
+            ["event_label"] = "create", ["sandbox_id"] = "sbx-1", [field] = new string('s', length),
+        });
+
+        NormalizeOk(Body(limit));
+        var result = E2bEventNormalizer.Normalize(Body(limit + 1), ReceiptId);
+
+        Assert.False(result.IsValid);
+        Assert.Equal($"{name} is longer than {limit} characters", result.Error);
+    }
+
+    [Fact]
+    public void An_event_id_longer_than_the_dedup_column_is_keyed_by_its_hash()
+    {
+        var id = new string('e', 500);
+        var body = Bytes(EquivalentV2Body.Replace("0b6f2a53-7f1e-4d55-9a7e-000000000002", id, StringComparison.Ordinal));
+
+        var result = E2bEventNormalizer.Normalize(body, ReceiptId);
+
+        Assert.True(result.IsValid, result.Error);
+        Assert.Equal("id-sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id))), result.DedupKey);
+        Assert.Equal(result.DedupKey, result.Value!.EventId);
+    }
 }

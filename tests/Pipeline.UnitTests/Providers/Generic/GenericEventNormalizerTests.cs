@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Pipeline.Ingress.Providers.Generic;
 using static Pipeline.UnitTests.Providers.Generic.GenericTestRequests;
@@ -84,15 +85,20 @@ public class GenericEventNormalizerTests
     }
 
     [Fact]
-    public void GitHub_id_and_event_come_from_its_headers()
+    public void GitHub_is_keyed_by_its_signed_body_not_the_unsigned_delivery_header_which_is_kept()
     {
-        var message = Normalize(Source(SourceSchemes.GitHub), """{"action":"opened"}""", Headers(
+        const string body = """{"action":"opened"}""";
+        var message = Normalize(Source(SourceSchemes.GitHub), body, Headers(
             ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"), ("X-GitHub-Event", "issues"),
             ("X-Hub-Signature-256", "sha256=00"), ("X-Hub-Signature", "sha1=00")));
+        var replayed = Normalize(Source(SourceSchemes.GitHub), body, Headers(
+            ("X-GitHub-Delivery", "00000000-0000-0000-0000-000000000001"), ("X-GitHub-Event", "issues")));
 
-        Assert.Equal("72d3162e-cc78-11e3-81ab-4c9367dc0958", message.EventId);
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body))), message.EventId);
+        Assert.Equal(message.EventId, replayed.EventId);
         Assert.Equal("issues", message.EventType);
         Assert.Equal(["x-github-delivery", "x-github-event"], message.Headers.Keys.Order());
+        Assert.Equal("72d3162e-cc78-11e3-81ab-4c9367dc0958", message.Headers["x-github-delivery"]);
     }
 
     [Fact]
@@ -185,7 +191,7 @@ public class GenericEventNormalizerTests
         var message = Normalize(Source(SourceSchemes.Stripe), $$"""{"id":"{{id}}","type":"t"}""", Headers());
 
         Assert.StartsWith("id-sha256:", message.EventId, StringComparison.Ordinal);
-        Assert.True(message.EventId.Length <= GenericEventNormalizer.MaxDedupKeyLength);
+        Assert.True(message.EventId.Length <= Pipeline.Persistence.ColumnLengths.DedupKey);
     }
 
     [Fact]

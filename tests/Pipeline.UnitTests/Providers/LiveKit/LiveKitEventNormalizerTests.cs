@@ -313,4 +313,40 @@ public class LiveKitEventNormalizerTests
 
         Assert.Equal("invalid json", Malformed(json));
     }
+
+    [Theory]
+    [InlineData("""{"event":"room_started","room":{"sid":"{0}","name":"r"}}""", "room.sid")]
+    [InlineData("""{"event":"participant_joined","room":{"sid":"RM_1"},"participant":{"sid":"{0}","identity":"a"}}""", "participant.sid")]
+    [InlineData("""{"event":"track_published","room":{"sid":"RM_1"},"track":{"sid":"{0}"}}""", "track.sid")]
+    [InlineData("""{"event":"egress_started","egressInfo":{"egressId":"{0}","roomId":"RM_1"}}""", "egressInfo.egressId")]
+    [InlineData("""{"event":"egress_started","egressInfo":{"egressId":"EG_1","roomId":"{0}"}}""", "egressInfo.roomId")]
+    public void A_sid_longer_than_the_rooms_tables_store_is_malformed(string template, string name)
+    {
+        var limit = Pipeline.Persistence.ColumnLengths.RoomSid;
+
+        NormalizeOk(template.Replace("{0}", new string('s', limit), StringComparison.Ordinal));
+        Assert.Equal($"{name} is longer than {limit} characters", Malformed(template.Replace("{0}", new string('s', limit + 1), StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void An_egress_status_longer_than_its_column_is_malformed()
+    {
+        var status = "EGRESS_" + new string('X', Pipeline.Persistence.ColumnLengths.EgressStatus);
+
+        Assert.Equal($"egressInfo.status is longer than {Pipeline.Persistence.ColumnLengths.EgressStatus} characters",
+            Malformed($$$"""{"event":"egress_updated","egressInfo":{"egressId":"EG_1","roomId":"RM_1","status":"{{{status}}}"}}"""));
+    }
+
+    [Fact]
+    public void An_event_id_longer_than_the_rooms_ledger_stores_is_keyed_by_its_hash()
+    {
+        var limit = Pipeline.Persistence.ColumnLengths.RoomSid;
+        var longId = "EV_" + new string('x', limit);
+
+        Assert.Equal("EV_" + new string('x', limit - 3), NormalizeOk($$"""{"event":"room_started","id":"EV_{{new string('x', limit - 3)}}"}""").EventId);
+        var message = NormalizeOk($$"""{"event":"room_started","id":"{{longId}}"}""");
+
+        Assert.Equal("id-sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(longId))), message.EventId);
+        Assert.True(message.EventId.Length <= limit);
+    }
 }

@@ -108,6 +108,23 @@ public class LiveKitOptionsTests
         Assert.Contains("Providers:LiveKit:ClockSkew", message);
     }
 
+    [Theory]
+    [InlineData("00:04:59")] // shorter than LiveKit's own tokens
+    [InlineData("1.00:00:01")]
+    public void Max_token_lifetime_is_bounded(string lifetime)
+    {
+        var message = Failure(new() { ["Providers:LiveKit:MaxTokenLifetime"] = lifetime });
+
+        Assert.Contains("Providers:LiveKit:MaxTokenLifetime", message);
+    }
+
+    [Fact]
+    public void Max_token_lifetime_is_an_hour_unless_set()
+    {
+        Assert.Equal(TimeSpan.FromHours(1), Options([]).MaxTokenLifetime);
+        Assert.Equal(TimeSpan.FromMinutes(10), Options(new() { ["Providers:LiveKit:MaxTokenLifetime"] = "00:10:00" }).MaxTokenLifetime);
+    }
+
     [Fact]
     public void Verifier_follows_a_configuration_reload()
     {

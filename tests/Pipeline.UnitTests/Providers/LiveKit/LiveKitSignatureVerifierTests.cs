@@ -171,6 +171,44 @@ public class LiveKitSignatureVerifierTests
     }
 
     [Fact]
+    public async Task Token_valid_for_longer_than_the_maximum_lifetime_is_refused_even_while_current()
+    {
+        var secret = RandomSecret();
+        var body = Bytes("""{"event":"room_started","id":"EV_long"}""");
+        var keys = new Dictionary<string, string> { ["key1"] = secret };
+        var yearLong = Token("key1", new SymmetricSecurityKey(Bytes(secret)), SecurityAlgorithms.HmacSha256, Now, BodyHash(body), TimeSpan.FromDays(365));
+        var twoHours = Token("key1", new SymmetricSecurityKey(Bytes(secret)), SecurityAlgorithms.HmacSha256, Now, BodyHash(body), TimeSpan.FromHours(2));
+        // Issued long ago and about to expire: current, but its lifetime is what a captured copy could be replayed for.
+        var longAgo = Token("key1", new SymmetricSecurityKey(Bytes(secret)), SecurityAlgorithms.HmacSha256, Now.AddHours(-3), BodyHash(body), TimeSpan.FromHours(3.1));
+
+        Assert.Equal("token lifetime too long", (await Verifier(keys, Now.AddMinutes(1)).VerifyAsync(body, yearLong)).Reason);
+        Assert.Equal("token lifetime too long", (await Verifier(keys, Now.AddMinutes(1)).VerifyAsync(body, twoHours)).Reason);
+        Assert.Equal("token lifetime too long", (await Verifier(keys, Now).VerifyAsync(body, longAgo)).Reason);
+
+        var lenient = new LiveKitSignatureVerifier(keys, Skew, new FixedClock(Now.AddMinutes(1)), maxTokenLifetime: TimeSpan.FromHours(3));
+        Assert.True((await lenient.VerifyAsync(body, twoHours)).IsValid);
+        Assert.True((await Verifier(keys, Now.AddMinutes(1)).VerifyAsync(body, Hs256Token("key1", secret, body, Now))).IsValid);
+    }
+
+    [Fact]
+    public async Task Token_without_nbf_may_not_expire_further_ahead_than_the_maximum_lifetime()
+    {
+        var secret = RandomSecret();
+        var body = Bytes("""{"event":"room_started"}""");
+        string Expiring(TimeSpan expiresIn) => new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "key1",
+            Expires = (Now + expiresIn).UtcDateTime,
+            Claims = new Dictionary<string, object> { ["sha256"] = BodyHash(body) },
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Bytes(secret)), SecurityAlgorithms.HmacSha256),
+        });
+        var verifier = Verifier(new Dictionary<string, string> { ["key1"] = secret }, Now);
+
+        Assert.True((await verifier.VerifyAsync(body, Expiring(TimeSpan.FromMinutes(5)))).IsValid);
+        Assert.Equal("token lifetime too long", (await verifier.VerifyAsync(body, Expiring(TimeSpan.FromHours(2)))).Reason);
+    }
+
+    [Fact]
     public async Task Token_without_exp_is_refused()
     {
         var secret = RandomSecret();

@@ -1,0 +1,19 @@
+using Prometheus;
+
+namespace Pipeline.Hosting.Retention;
+
+/// <summary>Table sizes and what the purges delete, labelled by table name (a fixed set: the tables of the service's model).</summary>
+public static class RetentionMetrics
+{
+    public static readonly Gauge TableRows = Metrics.CreateGauge(
+        "pipeline_table_rows",
+        $"Rows in each table of the service. Exact below {TableRowCounts.ExactCountBelow} rows; above, PostgreSQL's estimate " +
+        "(pg_class.reltuples, kept up to date by autovacuum) or SQL Server's partition row counts.",
+        "table");
+
+    public static readonly Counter DeletedRows = Metrics.CreateCounter(
+        "pipeline_retention_deleted_rows_total", "Rows deleted from each table because they outlived its retention.", "table");
+
+    public static readonly Counter PurgeFailures = Metrics.CreateCounter(
+        "pipeline_retention_failures_total", "Purge rounds that failed (retried at the next round).", "table");
+}

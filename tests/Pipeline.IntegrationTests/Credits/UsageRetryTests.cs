@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Npgsql;
+using Pipeline.IntegrationTests.Faults;
+using Pipeline.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Pipeline.IntegrationTests.Credits;
+
+/// <summary>
+/// The usage consumer is retried by the bus's policy alone (docs/retries.md): credits-usage has <c>Bus:RetryLimit</c>
+/// in-memory retries and no delayed ones, so a usage event is tried at most <c>Bus:RetryLimit</c> + 1 times, whatever
+/// makes it fail. A database trigger makes the ledger insert of chosen requests fail the way a lost race on the request
+/// id does (a unique violation, a DbUpdateException) and counts each attempt in a sequence, which a rolled-back
+/// transaction does not undo.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class UsageRetryTests(TestServices services, ITestOutputHelper output)
+{
+    private const int RetryLimit = 3;
+    private const int PolicyAttempts = RetryLimit + 1;
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+
+    private readonly string _secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
+    [Fact]
+    public async Task A_usage_event_that_always_loses_its_race_gets_the_policys_attempts_and_one_that_wins_the_last_is_applied_once()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            Consumers = [ConsumerService.Credits],
+            IngressEnvironment = { ["NEWAPI_WEBHOOK_SECRET"] = _secret },
+            ConsumerEnvironment = { ["Bus__RetryLimit"] = RetryLimit.ToString(CultureInfo.InvariantCulture) },
+        });
+        // Loses every attempt; and loses every attempt but the policy's last.
+        await LoseRacesAsync(pipeline, "usage-poison", int.MaxValue);
+        await LoseRacesAsync(pipeline, "usage-late", PolicyAttempts - 1);
+
+        foreach (var request in new[] { "usage-poison", "usage-late", "usage-plain" })
+        {
+            using var response = await pipeline.IngressHttp.SendAsync(NewApiEvents.SignedRequest(NewApiEvents.Consume(request, "u-retry", 1_000_000), _secret));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Eventually.WaitAsync(() => Broker.ReadyAsync(services, pipeline, UsageLedger.ErrorQueue), n => n == 1, Deadline,
+            "the poison usage event in the dead letters", pipeline.Diagnostics);
+        await Eventually.WaitAsync(() => pipeline.CountAsync("""SELECT count(*) FROM credits_ledger WHERE "Kind" = 'deduction'"""), n => n == 2, Deadline,
+            "the other two deducted", pipeline.Diagnostics);
+        await Eventually.WaitAsync(() => pipeline.QueueDepthAsync(UsageLedger.Queue), d => d == (0, 0), Deadline, "credits-usage empty", pipeline.Diagnostics);
+
+        var poisonAttempts = await AttemptsAsync(pipeline, "usage-poison");
+        var lateAttempts = await AttemptsAsync(pipeline, "usage-late");
+        output.WriteLine($"Bus:RetryLimit {RetryLimit}: the poison event was tried {poisonAttempts} times, the late winner {lateAttempts} times");
+        Assert.Equal(PolicyAttempts, poisonAttempts);
+        Assert.Equal(PolicyAttempts, lateAttempts);
+
+        Assert.Equal(
+            [("usage-late", "processed"), ("usage-plain", "processed"), ("usage-poison", "failed")],
+            await StatusesAsync(pipeline));
+        Assert.Equal(-4m, await pipeline.ScalarAsync<decimal>("""SELECT "Balance" FROM credits_accounts WHERE "UserId" = 'u-retry'"""));
+        Assert.Equal(1u, await Broker.ReadyAsync(services, pipeline, UsageLedger.ErrorQueue));
+    }
+
+    /// <summary>Makes the first <paramref name="losses"/> ledger inserts for a request fail, counting every attempt.</summary>
+    private static async Task LoseRacesAsync(PipelineTopology pipeline, string requestId, int losses)
+    {
+        var name = requestId.Replace('-', '_');
+        await ExecuteAsync(pipeline, $"""
+            CREATE SEQUENCE {name}_attempts;
+            CREATE FUNCTION {name}_loses() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW."Reference" = '{requestId}' THEN
+                IF nextval('{name}_attempts') <= {losses} THEN
+                  RAISE EXCEPTION 'request {requestId} was deducted concurrently (test trigger)' USING ERRCODE = 'unique_violation';
+                END IF;
+              END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER {name}_loses BEFORE INSERT ON credits_ledger FOR EACH ROW EXECUTE FUNCTION {name}_loses();
+            """);
+    }
+
+    private static Task<long> AttemptsAsync(PipelineTopology pipeline, string requestId) =>
+        pipeline.CountAsync($"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {requestId.Replace('-', '_')}_attempts", "Credits");
+
+    private static async Task<List<(string, string)>> StatusesAsync(PipelineTopology pipeline)
+    {
+        await using var connection = new NpgsqlConnection(pipeline.DatabaseOf("Credits"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""SELECT "EventId", "Status" FROM credits_webhook_logs ORDER BY "EventId" """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var statuses = new List<(string, string)>();
+        while (await reader.ReadAsync())
+        {
+            statuses.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return statuses;
+    }
+
+    private static async Task ExecuteAsync(PipelineTopology pipeline, string sql)
+    {
+        await using var connection = new NpgsqlConnection(pipeline.DatabaseOf("Credits"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

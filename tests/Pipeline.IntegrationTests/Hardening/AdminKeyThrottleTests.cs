@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Pipeline.IntegrationTests.Infrastructure;
+
+namespace Pipeline.IntegrationTests.Hardening;
+
+/// <summary>Wrong admin keys are counted by reason, and an address that sends too many is held off with 429.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class AdminKeyThrottleTests(TestServices services)
+{
+    [Fact]
+    public async Task Failed_admin_attempts_are_counted_and_past_the_limit_the_address_gets_429_even_with_the_key()
+    {
+        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            Consumers = [],
+            IngressEnvironment = { ["ADMIN_API_KEY"] = key, ["Admin__FailedAttemptsPerMinute"] = "3" },
+        });
+        var http = pipeline.IngressHttp;
+
+        Assert.Equal(HttpStatusCode.OK, (await GetOutboxAsync(http, key)).StatusCode);
+        var guesses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            guesses.Add((await GetOutboxAsync(http, key[..^1] + (i % 10))).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized], guesses.Take(3));
+        Assert.All(guesses.Skip(3), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+        using var withKey = await GetOutboxAsync(http, key);
+        Assert.Equal(HttpStatusCode.TooManyRequests, withKey.StatusCode);
+        Assert.True(withKey.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+
+        var metrics = await http.GetStringAsync("metrics");
+        Assert.Contains("pipeline_admin_refused_total{reason=\"wrong bearer key\"} 3", metrics);
+        Assert.Contains("pipeline_admin_refused_total{reason=\"too many failed attempts\"} 4", metrics);
+    }
+
+    private static Task<HttpResponseMessage> GetOutboxAsync(HttpClient http, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "api/admin/outbox");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http.SendAsync(request);
+    }
+}
