@@ -1,7 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -9,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Access;
 using Pipeline.Hosting.Settings;
 using Prometheus;
 
@@ -54,7 +53,7 @@ public static partial class AdminKey
         return services.AddAdminAttemptLimit();
     }
 
-    /// <summary>The per-address limit on failed attempts, for a host that keeps its keys in its own settings (Credits).</summary>
+    /// <summary>The per-address limit on failed attempts (admin keys, and read keys: <c>AddApiAccess</c>).</summary>
     public static IServiceCollection AddAdminAttemptLimit(this IServiceCollection services)
     {
         services.AddOptions<AdminAttemptOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -100,9 +99,8 @@ public static partial class AdminKey
                 statusCode: StatusCodes.Status429TooManyRequests);
         }
 
-        var header = http.Request.Headers.Authorization.ToString().Trim();
-        var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
-        if (Matches(given, keys))
+        var given = BearerKeys.From(http.Request) ?? "";
+        if (BearerKeys.Matches(given, keys))
         {
             return null;
         }
@@ -111,32 +109,6 @@ public static partial class AdminKey
         Refuse(http, given.Length == 0 ? "missing bearer key" : "wrong bearer key");
         return Results.Json(new { error = "unauthorized", message = "A valid admin bearer key is required." },
             statusCode: StatusCodes.Status401Unauthorized);
-    }
-
-    /// <summary>
-    /// Whether <paramref name="presented"/> is one of <paramref name="keys"/>. Both sides are hashed first, so the time
-    /// taken says nothing about a key's length, and every key is compared, so it says nothing about which one matched.
-    /// </summary>
-    public static bool Matches(string presented, IReadOnlyList<string> keys)
-    {
-        ArgumentNullException.ThrowIfNull(presented);
-        ArgumentNullException.ThrowIfNull(keys);
-        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), given);
-        var matched = false;
-        foreach (var key in keys)
-        {
-            if (string.IsNullOrEmpty(key))
-            {
-                continue;
-            }
-
-            SHA256.HashData(Encoding.UTF8.GetBytes(key), expected);
-            matched |= CryptographicOperations.FixedTimeEquals(given, expected);
-        }
-
-        return matched && presented.Length > 0;
     }
 
     private static void Refuse(HttpContext http, string reason)

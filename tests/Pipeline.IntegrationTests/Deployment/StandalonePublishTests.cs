@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using Pipeline.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -12,7 +11,7 @@ namespace Pipeline.IntegrationTests.Deployment;
 
 /// <summary>
 /// The embedded host as someone installs it: `dotnet publish Standalone`, then run from the publish folder, with the
-/// secret it generates and prints. It needs neither RabbitMQ nor PostgreSQL.
+/// secret and read key it generates and prints. It needs neither RabbitMQ nor PostgreSQL.
 /// </summary>
 public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposable
 {
@@ -33,6 +32,7 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
             await File.ReadAllTextAsync(Path.Combine(_folder, "appsettings.json")));
 
         var port = FreePort.Next();
+        var managementPort = FreePort.Other(port);
         var info = new ProcessStartInfo("dotnet", ["Pipeline.Standalone.dll"])
         {
             WorkingDirectory = _folder,
@@ -41,8 +41,9 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
             UseShellExecute = false,
         };
         info.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["Management__Port"] = managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        info.Environment.Remove("E2B_WEBHOOK_SECRET"); // it generates one and says which
+        info.Environment.Remove("E2B_WEBHOOK_SECRET"); // it generates one and says which, and a read key
         var lines = new StringBuilder();
         using var host = Process.Start(info)!;
         host.OutputDataReceived += (_, e) => Append(lines, e.Data);
@@ -67,18 +68,22 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
             Assert.False(host.HasExited, $"Standalone exited with {(host.HasExited ? host.ExitCode : 0)}:{Environment.NewLine}{Output()}");
             output.WriteLine($"running from the publish folder {clock.Elapsed.TotalSeconds:0.0} s after the start of publish");
 
+            var readKey = Regex.Match(Output(), @"READ_KEY=([0-9a-f]{32})\b").Groups[1].Value;
+            Assert.Matches("^[0-9a-f]{32}$", readKey);
+            Assert.Contains($"http://127.0.0.1:{managementPort}/metrics", Output());
+
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
             var sandboxId = "sbx-published-" + Guid.NewGuid().ToString("N")[..8];
             var response = await http.SendAsync(E2bEvents.SignedRequest(E2bEvents.Seed("create", sandboxId, DateTime.UtcNow), secret, "webhooks/e2b"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
 
-            // Applied by the Sandboxes consumer, in the SQLite file under the folder it runs from (read directly: the
-            // read API may want a key).
-            var database = Path.Combine(_folder, "data", "sandboxes.db");
-            var state = await Eventually.WaitAsync(() => Task.FromResult(SandboxState(database, sandboxId)), s => s is not null,
-                TimeSpan.FromSeconds(30), $"{sandboxId} in {database}", Output);
-            Assert.Equal("running", state, ignoreCase: true);
+            // Applied by the Sandboxes consumer, and read back with the printed read key (without it: 401).
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"api/sandboxes/{sandboxId}")).StatusCode);
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", readKey);
+            var sandbox = await Eventually.WaitAsync(() => http.GetAsync($"api/sandboxes/{sandboxId}"), r => r.StatusCode == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(30), $"{sandboxId} in the read API", Output);
+            Assert.Equal("running", (await sandbox.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
         }
         finally
         {
@@ -92,26 +97,10 @@ public sealed class StandalonePublishTests(ITestOutputHelper output) : IDisposab
 
     public void Dispose()
     {
-        SqliteConnection.ClearAllPools();
         if (Directory.Exists(_folder))
         {
             Directory.Delete(_folder, recursive: true);
         }
-    }
-
-    private static string? SandboxState(string database, string sandboxId)
-    {
-        if (!File.Exists(database))
-        {
-            return null;
-        }
-
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadWrite }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT \"State\" FROM sandboxes WHERE \"SandboxId\" = $id";
-        command.Parameters.AddWithValue("$id", sandboxId);
-        return command.ExecuteScalar() as string;
     }
 
     private static void Append(StringBuilder lines, string? line)

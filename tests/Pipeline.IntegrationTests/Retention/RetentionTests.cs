@@ -122,8 +122,8 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         // The row-count gauges follow the tables, and the logs say what each purge removed.
         var receipts = await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts");
         Assert.Equal(2, receipts); // fresh, and aged accepted again
-        await WaitForGaugeAsync(pipeline, pipeline.IngressHttp, "ingress_receipts", receipts);
-        await WaitForGaugeAsync(pipeline, credits, "credits_ledger", 3);
+        await WaitForGaugeAsync(pipeline, pipeline.IngressManagement, "ingress_receipts", receipts);
+        await WaitForGaugeAsync(pipeline, pipeline.ConsumerManagement[ConsumerService.Credits], "credits_ledger", 3);
         Assert.Contains("Retention: deleted 1 rows from ingress_receipts older than 01:00:00", pipeline.Ingress.FullOutput());
         Assert.Contains("Retention: deleted 1 rows from ingress_outbox older than 00:01:00", pipeline.Ingress.FullOutput());
         Assert.Contains("Retention: deleted 1 rows from credits_inbox older than 01:00:00", pipeline.Consumers[ConsumerService.Credits].FullOutput());
@@ -165,8 +165,8 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         Assert.Equal("running", (await pipeline.GetSandboxAsync("sbx-old-running"))?.GetProperty("state").GetString());
         Assert.Equal("killed", (await pipeline.GetSandboxAsync("sbx-new-killed"))?.GetProperty("state").GetString());
         Assert.Equal(0, await pipeline.CountAsync("""SELECT count(*) FROM sandboxes_inbox WHERE "ProcessedAt" < now() - interval '1 hour'"""));
-        await WaitForGaugeAsync(pipeline, pipeline.SandboxesHttp, "sandboxes", 2);
-        await WaitForGaugeAsync(pipeline, pipeline.SandboxesHttp, "sandboxes_inbox", 3);
+        await WaitForGaugeAsync(pipeline, pipeline.SandboxesManagement, "sandboxes", 2);
+        await WaitForGaugeAsync(pipeline, pipeline.SandboxesManagement, "sandboxes_inbox", 3);
         var log = pipeline.Sandboxes.FullOutput();
         Assert.Contains("Retention: deleted 1 rows from sandboxes older than 00:01:00", log);
         Assert.Contains("Retention: deleted 2 rows from sandboxes_inbox older than 01:00:00", log);
@@ -229,8 +229,8 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         Assert.Equal(4 + 4, await pipeline.CountAsync(RowsOf(activeSid), "Rooms"));
         var active = await rooms.GetFromJsonAsync<JsonElement>($"api/rooms/sid/{activeSid}");
         Assert.Equal(("active", 1), (active.GetProperty("status").GetString(), active.GetProperty("participants").GetInt32()));
-        await WaitForGaugeAsync(pipeline, rooms, "rooms", 1);
-        await WaitForGaugeAsync(pipeline, rooms, "room_tracks", 1);
+        await WaitForGaugeAsync(pipeline, pipeline.ConsumerManagement[ConsumerService.Rooms], "rooms", 1);
+        await WaitForGaugeAsync(pipeline, pipeline.ConsumerManagement[ConsumerService.Rooms], "room_tracks", 1);
         Assert.Contains("Retention: deleted 1 rows from rooms older than 00:01:00, with 8 rows of their sessions, tracks, egress results and events",
             pipeline.Consumers[ConsumerService.Rooms].FullOutput());
     }
@@ -245,6 +245,7 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
             pipeline.Environment(pipeline.BrokerProxy.Port, "Ingress", settings));
         await replica.StartAsync();
         using var replicaHttp = new HttpClient { BaseAddress = replica.BaseAddress };
+        using var replicaManagement = new HttpClient { BaseAddress = replica.ManagementAddress };
 
         // Webhooks to both replicas, before (which also warms them up) and while they purge.
         async Task<List<double>> AcceptAsync(string round)
@@ -281,10 +282,10 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         var purged = clock.Elapsed;
 
         var deleted = await Eventually.WaitAsync(async () =>
-                (await MetricAsync(pipeline.IngressHttp, "pipeline_retention_deleted_rows_total", "ingress_receipts") ?? 0)
-                + (await MetricAsync(replicaHttp, "pipeline_retention_deleted_rows_total", "ingress_receipts") ?? 0),
+                (await MetricAsync(pipeline.IngressManagement, "pipeline_retention_deleted_rows_total", "ingress_receipts") ?? 0)
+                + (await MetricAsync(replicaManagement, "pipeline_retention_deleted_rows_total", "ingress_receipts") ?? 0),
             n => n >= aged, Deadline, "both replicas' deleted counts", pipeline.Diagnostics);
-        var mine = await MetricAsync(pipeline.IngressHttp, "pipeline_retention_deleted_rows_total", "ingress_receipts") ?? 0;
+        var mine = await MetricAsync(pipeline.IngressManagement, "pipeline_retention_deleted_rows_total", "ingress_receipts") ?? 0;
         output.WriteLine($"{aged} aged receipts purged by two replicas in batches of 100 within {purged.TotalSeconds:0.0} s " +
             $"(first replica {mine}, second {deleted - mine}). 40 accepts before: {Summary(before)}; 40 during ({left} aged rows " +
             $"still there after them): {Summary(during)}");
