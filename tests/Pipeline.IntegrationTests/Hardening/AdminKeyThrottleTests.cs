@@ -33,7 +33,7 @@ public sealed class AdminKeyThrottleTests(TestServices services)
         Assert.Equal(HttpStatusCode.TooManyRequests, withKey.StatusCode);
         Assert.True(withKey.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
 
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = await pipeline.IngressManagement.GetStringAsync("metrics");
         Assert.Contains("pipeline_admin_refused_total{reason=\"wrong bearer key\"} 3", metrics);
         Assert.Contains("pipeline_admin_refused_total{reason=\"too many failed attempts\"} 4", metrics);
     }

@@ -89,6 +89,6 @@ public sealed class RateLimitTests(TestServices services)
         Assert.Equal(HttpStatusCode.OK, genuine.StatusCode);
         Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
         Assert.Contains("pipeline_webhooks_rejected_total{provider=\"e2b\",status=\"429\",reason=\"too many failed verifications\"}",
-            await pipeline.IngressHttp.GetStringAsync("metrics"));
+            await pipeline.IngressManagement.GetStringAsync("metrics"));
     }
 }

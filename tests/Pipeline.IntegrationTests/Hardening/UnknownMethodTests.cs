@@ -19,12 +19,13 @@ public sealed class UnknownMethodTests(TestServices services)
 
         // ASP.NET Core's own meter counts every unknown method as one "_OTHER": a few series per route, made once.
         await SendMadeUpMethodsAsync(http, 10);
-        await http.GetStringAsync("metrics"); // the scrape itself is counted from the second one on
-        var before = MethodSeries(await http.GetStringAsync("metrics"));
+        var management = pipeline.IngressManagement;
+        await management.GetStringAsync("metrics"); // the scrape itself is counted from the second one on
+        var before = MethodSeries(await management.GetStringAsync("metrics"));
 
         var methods = await SendMadeUpMethodsAsync(http, 1000);
 
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = await management.GetStringAsync("metrics");
         var after = MethodSeries(metrics);
         Assert.True(after.SetEquals(before), "series added: " + string.Join(", ", after.Except(before).Take(5)) +
                                              "; series gone: " + string.Join(", ", before.Except(after).Take(5)));
