@@ -53,7 +53,7 @@ public static partial class AdminKey
         return services.AddAdminAttemptLimit();
     }
 
-    /// <summary>The per-address limit on failed attempts, for a host that keeps its keys in its own settings (Credits).</summary>
+    /// <summary>The per-address limit on failed attempts (admin keys, and read keys: <c>AddApiAccess</c>).</summary>
     public static IServiceCollection AddAdminAttemptLimit(this IServiceCollection services)
     {
         services.AddOptions<AdminAttemptOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -100,7 +100,7 @@ public static partial class AdminKey
         }
 
         var given = BearerKeys.From(http.Request) ?? "";
-        if (given.Length > 0 && BearerKeys.Matches(given, keys))
+        if (BearerKeys.Matches(given, keys))
         {
             return null;
         }

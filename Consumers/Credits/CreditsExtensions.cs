@@ -27,7 +27,6 @@ public static class CreditsExtensions
         services.AddSingleton<CreditsOptionsSetup>();
         services.AddSingleton<IPostConfigureOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
         services.AddSingleton<IValidateOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
-        services.AddAdminAttemptLimit();
 
         // Balance alerts leave through this service's own outbox, in the transaction of the deduction that caused them.
         services.AddPipelineOutbox<CreditsDbContext>();

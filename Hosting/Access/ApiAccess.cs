@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Settings;
+using Prometheus;
 
 namespace Pipeline.Hosting.Access;
 
@@ -63,22 +65,41 @@ public static class ApiAccess
 
 /// <summary>
 /// Authenticates a bearer key against <c>Api:ReadKeys</c> (role reader) and the admin key (role admin), as they are
-/// now (both reload). A refusal is a short JSON 401, like the admin endpoints'.
+/// now (both reload). A refusal is a short JSON 401, like the admin endpoints'. Failed attempts count against the
+/// client address's limit that the admin endpoints keep (<c>Admin:FailedAttemptsPerMinute</c>), so that guessing a
+/// key here is no faster than there; past it, 429.
 /// </summary>
 internal sealed partial class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggers,
     UrlEncoder encoder,
     IOptionsMonitor<ApiOptions> api,
-    IOptionsMonitor<AdminOptions> admin)
+    IOptionsMonitor<AdminOptions> admin,
+    AdminAttempts attempts)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
 {
+    private const string MissingKey = "missing bearer key";
     private const string WrongKey = "wrong bearer key";
+    private const string TooManyAttempts = "too many failed attempts";
+
+    private static readonly Counter Refused = Metrics.CreateCounter(
+        "pipeline_api_refused_total", "Read API requests refused, by reason (a fixed set).", "reason");
+
+    // Handlers live for one request: how long this client must wait, when it is over its limit.
+    private TimeSpan? _retryAfter;
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        var client = Context.Connection.RemoteIpAddress;
+        if (attempts.Limiter.WaitIfExhausted(client) is { } wait)
+        {
+            _retryAfter = wait;
+            return Task.FromResult(AuthenticateResult.Fail(TooManyAttempts));
+        }
+
         if (BearerKeys.From(Request) is not { } presented)
         {
+            attempts.Limiter.TryAcquire(client);
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
@@ -87,6 +108,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
         var isReader = BearerKeys.Matches(presented, api.CurrentValue.ReadKeys);
         if (!isAdmin && !isReader)
         {
+            attempts.Limiter.TryAcquire(client);
             return Task.FromResult(AuthenticateResult.Fail(WrongKey));
         }
 
@@ -97,8 +119,17 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        LogRefused(Logger, Request.Path, result.Failure is null ? "missing bearer key" : WrongKey);
+        var reason = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message ?? MissingKey;
+        Refused.WithLabels(reason).Inc();
+        LogRefused(Logger, Request.Path, reason);
+        if (_retryAfter is { } wait)
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            await Response.WriteAsJsonAsync(new { error = "too_many_attempts", message = "Too many failed attempts from this address; retry later." });
+            return;
+        }
+
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         await Response.WriteAsJsonAsync(new { error = "unauthorized", message = "Authorization: Bearer <read key> is missing or wrong." });

@@ -27,6 +27,8 @@ public static class BearerKeys
     /// </summary>
     public static bool Matches(string presented, IEnumerable<string?> keys)
     {
+        ArgumentNullException.ThrowIfNull(presented);
+        ArgumentNullException.ThrowIfNull(keys);
         Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
         Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(presented), given);

@@ -46,7 +46,9 @@ public sealed class DashboardBrowserTests(TestServices services, ITestOutputHelp
         await page.WaitForAsync("#outbox-pending", "0", exact: true);
         await page.ScreenshotAsync("1-receipts");
 
-        // The Sandboxes database goes away: its messages exhaust their retries and the page lists the dead letters.
+        // The Sandboxes database goes away (once the live event is applied, so that it is not among the dead letters):
+        // its messages exhaust their retries and the page lists the dead letters.
+        await Eventually.WaitAsync(() => pipeline.GetSandboxAsync("sbx-dash-live"), s => s is not null, Deadline, "the live event applied", pipeline.Diagnostics);
         const int events = 4;
         await pipeline.SetDatabaseAvailableAsync("Sandboxes", available: false);
         for (var i = 0; i < events; i++)

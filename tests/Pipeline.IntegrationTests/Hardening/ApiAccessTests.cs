@@ -21,6 +21,9 @@ public sealed class ApiAccessTests(TestServices services) : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private static readonly HttpClient Anonymous = new();
 
+    // Every refusal these tests make comes from one address: room enough that the limit on failed attempts stays out of the way.
+    private static readonly KeyValuePair<string, string> ManyAttempts = new("Admin__FailedAttemptsPerMinute", "10000");
+
     private readonly string _dir = Directory.CreateTempSubdirectory("pipeline-read-keys-").FullName;
 
     private static string NewKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -34,7 +37,7 @@ public sealed class ApiAccessTests(TestServices services) : IDisposable
         {
             Consumers = [ConsumerService.Sandboxes, ConsumerService.Credits, ConsumerService.Rooms],
             IngressEnvironment = { ["ADMIN_API_KEY"] = adminKey, ["LIVEKIT_API_KEY"] = liveKitKey, ["LIVEKIT_API_SECRET"] = liveKitSecret },
-            ConsumerEnvironment = { ["ADMIN_API_KEY"] = adminKey },
+            ConsumerEnvironment = { ["ADMIN_API_KEY"] = adminKey, [ManyAttempts.Key] = ManyAttempts.Value },
         });
 
         // Something to read in every service: a sandbox whose metadata holds a user's token, an account, a room.
@@ -157,6 +160,7 @@ public sealed class ApiAccessTests(TestServices services) : IDisposable
             {
                 ["PIPELINE_SECRETS_DIR"] = _dir,
                 ["Api__ReadKeys__0"] = "", // the topology's own read key would stay valid through every rotation
+                [ManyAttempts.Key] = ManyAttempts.Value,
             },
         });
         var sandboxes = pipeline.Sandboxes;
@@ -190,6 +194,39 @@ public sealed class ApiAccessTests(TestServices services) : IDisposable
         {
             Assert.DoesNotContain(key, sandboxes.FullOutput());
         }
+    }
+
+    [Fact]
+    public async Task Failed_read_attempts_count_against_the_address_so_keys_are_guessed_no_faster_than_admin_keys()
+    {
+        var adminKey = NewKey();
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            ConsumerEnvironment = { ["ADMIN_API_KEY"] = adminKey, ["Admin__FailedAttemptsPerMinute"] = "3" },
+        });
+        var sandboxes = pipeline.Sandboxes;
+
+        Assert.Equal(HttpStatusCode.OK, await ReadAsync(sandboxes, pipeline.ReadKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ReadAsync(sandboxes, NewKey()));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ReadAsync(sandboxes, NewKey()));
+        using (var missing = await SendAsync(sandboxes, HttpMethod.Get, "api/sandboxes"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        }
+
+        // Past the limit even the right keys wait, so a guess that happens to be right tells nothing.
+        foreach (var key in new[] { NewKey(), pipeline.ReadKey, adminKey })
+        {
+            using var refused = await SendAsync(sandboxes, HttpMethod.Get, "api/sandboxes", key);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.Equal("too_many_attempts", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+        }
+
+        var metrics = await pipeline.SandboxesManagement.GetStringAsync("metrics");
+        Assert.Contains("pipeline_api_refused_total{reason=\"wrong bearer key\"} 2", metrics);
+        Assert.Contains("pipeline_api_refused_total{reason=\"missing bearer key\"} 1", metrics);
+        Assert.Contains("pipeline_api_refused_total{reason=\"too many failed attempts\"} 3", metrics);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -91,7 +91,7 @@ public sealed class HostProcess : IAsyncDisposable
             {
                 return false;
             }
-        }, r => r is not false, timeout ?? TimeSpan.FromSeconds(60), $"{_name} to answer /health/live", RecentOutput);
+        }, r => r is not false, timeout ?? TimeSpan.FromMinutes(3), $"{_name} to answer /health/live", RecentOutput);
         if (ready is null)
         {
             // The reason it stopped is usually in its last lines: give the output readers a moment to reach the end.

@@ -37,9 +37,10 @@ public sealed class BearerKeysTests
     }
 
     [Theory]
-    [InlineData("read-key-for-this-test-012345678")]
+    [InlineData("read-key-for-this-test-012345678")] // one character short
     [InlineData("read-key-for-this-test-01234567890")]
     [InlineData("READ-KEY-FOR-THIS-TEST-0123456789")]
+    [InlineData("a")]
     [InlineData("")]
     public void Anything_else_does_not_match(string presented)
     {
