@@ -1,4 +1,5 @@
 using Pipeline.Consumers.Credits;
+using Pipeline.Consumers.Deliveries;
 using Pipeline.Consumers.Rooms;
 using Pipeline.Consumers.Sandboxes;
 using Pipeline.Hosting;
@@ -15,11 +16,13 @@ builder.AddIngress();
 builder.AddSandboxes();
 builder.AddCredits();
 builder.AddRooms();
+builder.AddDeliveries();
 builder.AddPipelineBus(bus =>
 {
     bus.AddSandboxConsumers();
     bus.AddCreditConsumers();
     bus.AddRoomConsumers();
+    bus.AddDeliveryConsumers();
 });
 
 var app = builder.Build();
@@ -28,9 +31,11 @@ app.MapIngress();
 app.MapSandboxes();
 app.MapCredits();
 app.MapRooms();
+app.MapDeliveries();
 await app.PrepareIngressAsync();
 await app.PrepareSandboxesAsync();
 await app.PrepareCreditsAsync();
 await app.PrepareRoomsAsync();
+await app.PrepareDeliveriesAsync();
 app.Lifetime.ApplicationStarted.Register(() => sample.PrintWelcome(app));
 await app.RunAsync();
