@@ -71,7 +71,9 @@ public static class PeriodicMeasureRegistration
         where TService : notnull
     {
         services.AddTelemetryOptions();
-        services.AddHostedService(sp => new PeriodicMeasure<TService>(name, measure,
+        // Not AddHostedService: it keeps one hosted service per implementation type, so a second measure over the same
+        // TService (a service's row counts and its active sandboxes) would silently never run.
+        services.AddSingleton<IHostedService>(sp => new PeriodicMeasure<TService>(name, measure,
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetRequiredService<IOptionsMonitor<TelemetryOptions>>(),
             sp.GetRequiredService<ILogger<PeriodicMeasure<TService>>>()));
