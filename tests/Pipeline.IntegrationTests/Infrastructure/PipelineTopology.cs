@@ -294,6 +294,9 @@ public sealed record ConsumerService(string Name, string Project, string Assembl
 
     public static readonly ConsumerService Rooms =
         new("rooms", "Consumers/Rooms", "Pipeline.Consumers.Rooms", "Rooms", "rooms-livekit");
+
+    public static readonly ConsumerService Deliveries =
+        new("deliveries", "Consumers/Deliveries", "Pipeline.Consumers.Deliveries", "Deliveries", "deliveries-events");
 }
 
 public sealed class TopologyOptions
