@@ -260,8 +260,8 @@ public static partial class EndpointsApi
     [LoggerMessage(Level = LogLevel.Information, Message = "Endpoint {EndpointId}: secret rotated; the previous one signs too until {PreviousExpiresAt:o}")]
     private static partial void LogRotated(ILogger logger, Guid endpointId, DateTime? previousExpiresAt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Endpoint {EndpointId}: test event {EventId} queued as delivery {DeliveryId}")]
-    private static partial void LogTest(ILogger logger, Guid endpointId, string eventId, Guid deliveryId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Endpoint {EndpointId}: test event {WebhookId} queued as delivery {DeliveryId}")]
+    private static partial void LogTest(ILogger logger, Guid endpointId, string webhookId, Guid deliveryId);
 }
 
 /// <summary>An endpoint as the API shows it: header values hidden (they often carry credentials), the secret only when just made.</summary>

@@ -89,17 +89,17 @@ public sealed partial class EventFanOutConsumer(
         LogFannedOut(logger, e.Type, e.Id, deliveries.Count);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{EventType} {EventId}: {Count} delivery(ies) recorded")]
-    private static partial void LogFannedOut(ILogger logger, string eventType, string eventId, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{EventType} {WebhookId}: {Count} delivery(ies) recorded")]
+    private static partial void LogFannedOut(ILogger logger, string eventType, string webhookId, int count);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{EventType} {EventId}: no enabled endpoint subscribes to it")]
-    private static partial void LogNoSubscriber(ILogger logger, string eventType, string eventId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{EventType} {WebhookId}: no enabled endpoint subscribes to it")]
+    private static partial void LogNoSubscriber(ILogger logger, string eventType, string webhookId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{MessageType} {MessageId} has no public event type (an unknown label or event); acknowledged")]
     private static partial void LogNotPublic(ILogger logger, string messageType, Guid messageId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{EventType} {EventId}: message {MessageId} was fanned out before; acknowledged without effect")]
-    private static partial void LogDuplicate(ILogger logger, string eventType, string eventId, Guid messageId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{EventType} {WebhookId}: message {MessageId} was fanned out before; acknowledged without effect")]
+    private static partial void LogDuplicate(ILogger logger, string eventType, string webhookId, Guid messageId);
 }
 
 /// <summary>The fan-out's queue, with the endpoint policy every consumer starts from.</summary>

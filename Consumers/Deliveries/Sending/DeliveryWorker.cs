@@ -310,14 +310,14 @@ public sealed partial class DeliveryWorker(
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not claim deliveries of endpoint {EndpointId}; retrying with a growing delay")]
     private static partial void LogClaimFailed(ILogger logger, Guid endpointId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {EventType} {EventId} to endpoint {EndpointId} (delivery {DeliveryId}, attempt {Attempt}): HTTP {StatusCode} in {DurationMs} ms")]
-    private static partial void LogDelivered(ILogger logger, string eventType, string eventId, Guid endpointId, Guid deliveryId, int attempt, int? statusCode, double durationMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {EventType} {WebhookId} to endpoint {EndpointId} (delivery {DeliveryId}, attempt {Attempt}): HTTP {StatusCode} in {DurationMs} ms")]
+    private static partial void LogDelivered(ILogger logger, string eventType, string webhookId, Guid endpointId, Guid deliveryId, int attempt, int? statusCode, double durationMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Attempt {Attempt} of {EventType} {EventId} to endpoint {EndpointId} (delivery {DeliveryId}) failed: {Error}; next attempt at {NextAttemptAt:o}")]
-    private static partial void LogWillRetry(ILogger logger, string eventType, string eventId, Guid endpointId, Guid deliveryId, int attempt, string? error, DateTime? nextAttemptAt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Attempt {Attempt} of {EventType} {WebhookId} to endpoint {EndpointId} (delivery {DeliveryId}) failed: {Error}; next attempt at {NextAttemptAt:o}")]
+    private static partial void LogWillRetry(ILogger logger, string eventType, string webhookId, Guid endpointId, Guid deliveryId, int attempt, string? error, DateTime? nextAttemptAt);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} of {EventType} {EventId} to endpoint {EndpointId} failed after {Attempt} attempt(s): {Error}; it can be resent")]
-    private static partial void LogFailed(ILogger logger, string eventType, string eventId, Guid endpointId, Guid deliveryId, int attempt, string? error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} of {EventType} {WebhookId} to endpoint {EndpointId} failed after {Attempt} attempt(s): {Error}; it can be resent")]
+    private static partial void LogFailed(ILogger logger, string eventType, string webhookId, Guid endpointId, Guid deliveryId, int attempt, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Endpoint {EndpointId} disabled: {Reason}")]
     private static partial void LogEndpointDisabled(ILogger logger, Guid endpointId, string reason);
