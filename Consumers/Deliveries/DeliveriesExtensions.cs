@@ -1,10 +1,12 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Pipeline.Consumers.Deliveries.Endpoints;
+using Pipeline.Consumers.Deliveries.Api;
 using Pipeline.Consumers.Deliveries.FanOut;
+using Pipeline.Consumers.Deliveries.Ledger;
 using Pipeline.Consumers.Deliveries.Sending;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Settings;
+using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Deliveries;
 
@@ -37,7 +39,10 @@ public static partial class DeliveriesExtensions
         services.AddSingleton<DeliverySender>();
         services.AddScoped<DeliveryStore>();
         services.AddScoped<DeliveryFanOut>();
+        services.AddScoped<DeliveryStats>();
+        services.AddScoped<DeliveryRecovery>();
         services.AddHostedService<DeliveryWorker>();
+        services.AddPeriodicMeasure<DeliveryStats>("deliveries", MeasureAsync);
         return builder;
     }
 
@@ -47,7 +52,26 @@ public static partial class DeliveriesExtensions
     public static WebApplication MapDeliveries(this WebApplication app)
     {
         app.MapEndpointsApi();
+        app.MapDeliveriesApi();
+        app.MapSeedWebhooksApi();
         return app;
+    }
+
+    /// <summary>The gauges that only the database knows: queue size, active and failing endpoints, the ledger.</summary>
+    private static async Task MeasureAsync(DeliveryStats stats, CancellationToken cancellationToken)
+    {
+        var (active, failing) = await stats.EndpointCountsAsync(cancellationToken);
+        var ledgers = DeliveryLedger.PerEndpoint(await stats.LedgerCountsAsync(null, cancellationToken));
+        var total = DeliveryLedger.Sum(ledgers.Values);
+        DeliveriesMetrics.EndpointsActive.Set(active);
+        DeliveriesMetrics.EndpointsFailing.Set(failing);
+        DeliveriesMetrics.QueueSize.Set(total.Pending);
+        DeliveriesMetrics.Ledger.WithLabels("matched").Set(total.Matched);
+        DeliveriesMetrics.Ledger.WithLabels("delivered").Set(total.Delivered);
+        DeliveriesMetrics.Ledger.WithLabels("pending").Set(total.Pending);
+        DeliveriesMetrics.Ledger.WithLabels("failed").Set(total.Failed);
+        DeliveriesMetrics.Ledger.WithLabels("skipped").Set(total.Skipped);
+        DeliveriesMetrics.UnbalancedEndpoints.Set(ledgers.Values.Count(l => !l.Balanced));
     }
 
     public static async Task PrepareDeliveriesAsync(this WebApplication app)

@@ -54,6 +54,14 @@ public sealed class DeliveriesOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan EndpointRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>An endpoint whose every attempt has failed for this long is disabled (any success starts the count again).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan FailingPeriodBeforeDisable { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>A recover without its own rate schedules the deliveries it puts back at this many a second.</summary>
+    [Range(1, 100_000)]
+    public int RecoverRatePerSecond { get; set; } = 50;
+
     /// <summary>After a secret rotation the old secret keeps signing beside the new one this long.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
     public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);

@@ -34,6 +34,12 @@ public sealed class WebhookDelivery
     /// <summary>Attempts made and recorded so far.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>
+    /// <see cref="Attempts"/> when the current round of the retry schedule began: 0, or the count at the last resend
+    /// or recover, which start the schedule again.
+    /// </summary>
+    public int ScheduleStart { get; set; }
+
     /// <summary>When it is due (pending only); null once delivered, failed or skipped.</summary>
     public DateTime? NextAttemptAt { get; set; }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -8,11 +10,16 @@ public sealed record PublicEvent(string Id, string Type, string Source, DateTime
 {
     public const string Version = "1.0";
 
-    /// <summary>snake_case like the seed's envelope; absent values are left out rather than sent as null.</summary>
+    /// <summary>
+    /// snake_case like the seed's envelope; absent values are left out rather than sent as null; times in UTC with
+    /// milliseconds; text as UTF-8 (only what JSON requires is escaped: this is a request body, not HTML).
+    /// </summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new UtcTimeConverter() },
     };
 
     /// <summary>The event id of a bus message: stable, so a redelivered message could never mint a second id.</summary>
@@ -27,4 +34,14 @@ public sealed record PublicEvent(string Id, string Type, string Source, DateTime
 
     private sealed record Envelope(
         string Id, string EventType, object Data, decimal Timestamp, string Source, string Version);
+}
+
+/// <summary>Every time in an event as <c>2026-12-01T09:30:00.125Z</c>, whatever offset it came with.</summary>
+internal sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture);
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
 }

@@ -8,16 +8,18 @@ using Pipeline.Persistence.Deliveries;
 namespace Pipeline.Consumers.Deliveries.FanOut;
 
 /// <summary>
-/// Turns one public event into delivery rows: the event (its bytes, once) and one pending delivery per endpoint, added
-/// to the caller's unit of work. Nothing is sent here; the lanes pick the rows up once they are committed.
+/// Turns one public event into delivery rows: the event (its bytes, once) and one delivery per subscribed endpoint,
+/// added to the caller's unit of work: pending for an enabled endpoint, skipped for a disabled one (kept, so that a
+/// recover after re-enabling it delivers what it missed). Nothing is sent here; the lanes pick the rows up once they
+/// are committed.
 /// </summary>
 public sealed class DeliveryFanOut(DeliveriesDbContext db, IOptionsMonitor<DeliveriesOptions> options)
 {
-    /// <summary>The enabled endpoints subscribed to <paramref name="eventType"/>.</summary>
+    /// <summary>The endpoints subscribed to <paramref name="eventType"/>, enabled or not.</summary>
     public async Task<List<WebhookEndpoint>> SubscribersAsync(string eventType, CancellationToken cancellationToken)
     {
-        var enabled = await db.Endpoints.AsNoTracking().Where(e => e.Enabled).ToListAsync(cancellationToken);
-        return enabled.Where(e => EventSubscriptions.Matches(SubscriptionsOf(e), eventType)).ToList();
+        var all = await db.Endpoints.AsNoTracking().ToListAsync(cancellationToken);
+        return all.Where(e => EventSubscriptions.Matches(SubscriptionsOf(e), eventType)).ToList();
     }
 
     /// <summary>Adds the event and a delivery of it to each endpoint; the caller saves (with its inbox row, if any).</summary>
@@ -32,8 +34,8 @@ public sealed class DeliveryFanOut(DeliveriesDbContext db, IOptionsMonitor<Deliv
             EndpointId = endpoint.Id,
             EventId = e.Id,
             EventType = e.Type,
-            Status = DeliveryStatuses.Pending,
-            NextAttemptAt = firstAttempt,
+            Status = endpoint.Enabled ? DeliveryStatuses.Pending : DeliveryStatuses.Skipped,
+            NextAttemptAt = endpoint.Enabled ? firstAttempt : null,
             CreatedAt = now,
         }).ToList();
         db.Deliveries.AddRange(deliveries);

@@ -80,19 +80,19 @@ public sealed partial class EventFanOutConsumer(
             return;
         }
 
-        DeliveriesMetrics.Deliveries.WithLabels(DeliveryStatuses.Pending).Inc(deliveries.Count);
-        foreach (var delivery in deliveries)
+        DeliveriesMetrics.Created(deliveries);
+        foreach (var delivery in deliveries.Where(d => d.Status == DeliveryStatuses.Pending))
         {
             signal.Notify(delivery.EndpointId);
         }
 
-        LogFannedOut(logger, e.Type, e.Id, deliveries.Count);
+        LogFannedOut(logger, e.Type, e.Id, deliveries.Count(d => d.Status == DeliveryStatuses.Pending), deliveries.Count(d => d.Status == DeliveryStatuses.Skipped));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{EventType} {WebhookId}: {Count} delivery(ies) recorded")]
-    private static partial void LogFannedOut(ILogger logger, string eventType, string webhookId, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{EventType} {WebhookId}: {Pending} delivery(ies) recorded, {Skipped} skipped (endpoint disabled)")]
+    private static partial void LogFannedOut(ILogger logger, string eventType, string webhookId, int pending, int skipped);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{EventType} {WebhookId}: no enabled endpoint subscribes to it")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{EventType} {WebhookId}: no endpoint subscribes to it")]
     private static partial void LogNoSubscriber(ILogger logger, string eventType, string webhookId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{MessageType} {MessageId} has no public event type (an unknown label or event); acknowledged")]

@@ -91,6 +91,29 @@ public sealed class DeliverySender(IHttpClientFactory clients, IOptionsMonitor<D
         }
     }
 
+    /// <summary>A HEAD request through the same guarded client (seed 004's reachability check): the status code, or why none came.</summary>
+    public async Task<(int? StatusCode, string? Error, TimeSpan Duration)> ProbeAsync(Uri url, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.CurrentValue.Timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Head, url);
+            request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            return ((int)response.StatusCode, null, clock.Elapsed);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"Timed out after {options.CurrentValue.Timeout.TotalSeconds:0.###} s.", clock.Elapsed);
+        }
+        catch (HttpRequestException ex)
+        {
+            return (null, RefusalOf(ex)?.Message ?? Describe(ex), clock.Elapsed);
+        }
+    }
+
     /// <summary>Configures the named client: what makes it safe to point at URLs that operators typed in.</summary>
     public static SocketsHttpHandler CreateHandler(IOptionsMonitor<DeliveriesOptions> options) => new()
     {

@@ -213,7 +213,8 @@ public sealed partial class DeliveryWorker(
         {
             AttemptVerdict.Delivered => new AttemptRecord(attempt, DeliveryStatuses.Delivered, null, null),
             AttemptVerdict.Gone => new AttemptRecord(attempt, DeliveryStatuses.Failed, null, "The receiver answered 410 Gone."),
-            _ => RetryPolicy.NextDelay(settings.EffectiveRetrySchedule(), number, result.RetryAfter, settings.MaxRetryAfter, Random.Shared.NextDouble()) is { } delay
+            _ => RetryPolicy.NextDelay(settings.EffectiveRetrySchedule(), number - delivery.ScheduleStart, result.RetryAfter, settings.MaxRetryAfter,
+                    Random.Shared.NextDouble()) is { } delay
                 ? new AttemptRecord(attempt, DeliveryStatuses.Pending, DateTime.UtcNow + delay, null)
                 : new AttemptRecord(attempt, DeliveryStatuses.Failed, null, null),
         };
@@ -227,8 +228,9 @@ public sealed partial class DeliveryWorker(
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var recorded = await scope.ServiceProvider.GetRequiredService<DeliveryStore>().RecordAsync(delivery, record, abort);
-                Report(delivery, record, result, recorded);
+                var outcome = await scope.ServiceProvider.GetRequiredService<DeliveryStore>()
+                    .RecordAsync(delivery, record, Settings.FailingPeriodBeforeDisable, abort);
+                Report(delivery, record, result, outcome);
                 return;
             }
             catch (Exception ex) when (attempt < 4 && !abort.IsCancellationRequested)
@@ -239,11 +241,11 @@ public sealed partial class DeliveryWorker(
         }
     }
 
-    private void Report(ClaimedDelivery delivery, AttemptRecord record, SendResult result, bool recorded)
+    private void Report(ClaimedDelivery delivery, AttemptRecord record, SendResult result, RecordOutcome outcome)
     {
         DeliveriesMetrics.Duration.Observe(result.Duration.TotalSeconds);
         DeliveriesMetrics.Attempts.WithLabels(result.Outcome).Inc();
-        if (!recorded)
+        if (!outcome.Recorded)
         {
             LogClaimLost(logger, delivery.Id, delivery.EndpointId);
             return;
@@ -263,13 +265,18 @@ public sealed partial class DeliveryWorker(
             default:
                 DeliveriesMetrics.Deliveries.WithLabels(DeliveryStatuses.Failed).Inc();
                 LogFailed(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.Error);
-                if (record.DisableEndpoint is { } reason)
-                {
-                    LogEndpointDisabled(logger, delivery.EndpointId, reason);
-                    signal.NotifyEndpointsChanged();
-                }
-
                 break;
+        }
+
+        if (outcome.DisabledReason is { } reason)
+        {
+            LogEndpointDisabled(logger, delivery.EndpointId, reason, outcome.Announcements.Count);
+            signal.NotifyEndpointsChanged();
+            DeliveriesMetrics.Created(outcome.Announcements);
+            foreach (var announcement in outcome.Announcements)
+            {
+                signal.Notify(announcement.EndpointId);
+            }
         }
     }
 
@@ -319,8 +326,8 @@ public sealed partial class DeliveryWorker(
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} of {EventType} {WebhookId} to endpoint {EndpointId} failed after {Attempt} attempt(s): {Error}; it can be resent")]
     private static partial void LogFailed(ILogger logger, string eventType, string webhookId, Guid endpointId, Guid deliveryId, int attempt, string? error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Endpoint {EndpointId} disabled: {Reason}")]
-    private static partial void LogEndpointDisabled(ILogger logger, Guid endpointId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Endpoint {EndpointId} disabled: {Reason} (endpoint.disabled sent to {Subscribers} other endpoint(s))")]
+    private static partial void LogEndpointDisabled(ILogger logger, Guid endpointId, string reason, int subscribers);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} to endpoint {EndpointId} was claimed by another sender after this one's lease ran out; this attempt is not recorded")]
     private static partial void LogClaimLost(ILogger logger, Guid deliveryId, Guid endpointId);

@@ -1,4 +1,4 @@
-using Pipeline.Consumers.Deliveries.Endpoints;
+using Pipeline.Consumers.Deliveries.Api;
 
 namespace Pipeline.UnitTests.Deliveries;
 

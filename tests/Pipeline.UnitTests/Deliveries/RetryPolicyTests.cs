@@ -80,7 +80,7 @@ public class RetryPolicyTests
     public void An_attempt_is_recorded_with_the_deliverys_next_state()
     {
         var settings = new DeliveriesOptions { RetrySchedule = [TimeSpan.Zero, TimeSpan.FromSeconds(10)] };
-        var delivery = new ClaimedDelivery(Guid.NewGuid(), Guid.NewGuid(), "evt_1", "sandbox.created", 0, "{}", "token");
+        var delivery = new ClaimedDelivery(Guid.NewGuid(), Guid.NewGuid(), "evt_1", "sandbox.created", 0, 0, "{}", "token");
         var now = DateTime.UtcNow;
         SendResult Result(int? status, string? error = null) => new(now, TimeSpan.FromMilliseconds(12), status, "ok", error, null, SendOutcomes.Success);
 
@@ -97,5 +97,11 @@ public class RetryPolicyTests
         Assert.Null(last.DisableEndpoint);
         Assert.Equal(DeliveryStatuses.Failed, gone.Status);
         Assert.NotNull(gone.DisableEndpoint);
+
+        // Resent after two failed attempts: the schedule starts again, attempts go on being numbered.
+        var resent = DeliveryWorker.Decide(delivery with { Attempts = 2, ScheduleStart = 2 }, Result(500, "HTTP 500"), settings);
+        Assert.Equal((DeliveryStatuses.Pending, 3), (resent.Status, resent.Attempt.Number));
+        var resentLast = DeliveryWorker.Decide(delivery with { Attempts = 3, ScheduleStart = 2 }, Result(500, "HTTP 500"), settings);
+        Assert.Equal((DeliveryStatuses.Failed, 4), (resentLast.Status, resentLast.Attempt.Number));
     }
 }

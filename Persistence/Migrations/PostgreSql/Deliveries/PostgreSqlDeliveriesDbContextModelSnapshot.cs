@@ -114,6 +114,9 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Deliveries
                     b.Property<DateTime?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("ScheduleStart")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)

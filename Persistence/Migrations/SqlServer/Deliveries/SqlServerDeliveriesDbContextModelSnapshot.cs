@@ -114,6 +114,9 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Deliveries
                     b.Property<DateTime?>("NextAttemptAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<int>("ScheduleStart")
+                        .HasColumnType("int");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -4,7 +4,7 @@ using Pipeline.Consumers.Deliveries.Security;
 using Pipeline.Consumers.Deliveries.Signing;
 using Pipeline.Persistence.Deliveries;
 
-namespace Pipeline.Consumers.Deliveries.Endpoints;
+namespace Pipeline.Consumers.Deliveries.Api;
 
 /// <summary>POST /api/endpoints. Only <see cref="Url"/> and <see cref="EventTypes"/> are required.</summary>
 public sealed record CreateEndpointRequest(

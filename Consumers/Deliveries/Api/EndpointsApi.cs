@@ -11,7 +11,7 @@ using Pipeline.Consumers.Deliveries.Signing;
 using Pipeline.Hosting;
 using Pipeline.Persistence.Deliveries;
 
-namespace Pipeline.Consumers.Deliveries.Endpoints;
+namespace Pipeline.Consumers.Deliveries.Api;
 
 /// <summary>
 /// The endpoints API (bearer admin key): register, list, show, change, delete, enable, disable, rotate the secret,
@@ -197,25 +197,39 @@ public static partial class EndpointsApi
     private static async Task<IResult> SendTestAsync(
         Guid id, DeliveriesDbContext db, DeliveryFanOut fanOut, DeliverySignal signal, ILoggerFactory loggers, CancellationToken ct)
     {
+        var queued = await QueueTestAsync(id, db, fanOut, signal, loggers, ct);
+        if (queued.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        var (e, deliveryId) = queued.Test!.Value;
+        return Results.Accepted($"/api/deliveries/{deliveryId}", new { eventId = e.Id, deliveryId, endpointId = id });
+    }
+
+    /// <summary>A webhook.test event for this endpoint only, whatever it subscribes to, through the real delivery path.</summary>
+    internal static async Task<(IResult? Refusal, (PublicEvent Event, Guid DeliveryId)? Test)> QueueTestAsync(
+        Guid id, DeliveriesDbContext db, DeliveryFanOut fanOut, DeliverySignal signal, ILoggerFactory loggers, CancellationToken ct)
+    {
         var endpoint = await db.Endpoints.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null)
         {
-            return NotFound(id);
+            return (NotFound(id), null);
         }
 
         if (!endpoint.Enabled)
         {
-            return Results.Conflict(new { error = "endpoint_disabled", message = $"Endpoint {id} is disabled; enable it to send a test event." });
+            return (Results.Conflict(new { error = "endpoint_disabled", message = $"Endpoint {id} is disabled; enable it to send a test event." }), null);
         }
 
         var e = new PublicEvent(PublicEvent.IdOf(Guid.CreateVersion7()), EventCatalogue.WebhookTest, BusEventMapper.PipelineSource,
             DateTimeOffset.UtcNow, new WebhookTestData(TestMessage, id));
         var delivery = fanOut.Add(e, messageId: null, [endpoint])[0];
         await db.SaveChangesAsync(ct);
-        DeliveriesMetrics.Deliveries.WithLabels(DeliveryStatuses.Pending).Inc();
+        DeliveriesMetrics.Created([delivery]);
         signal.Notify(id);
         LogTest(Logger(loggers), id, e.Id, delivery.Id);
-        return Results.Accepted($"/api/deliveries/{delivery.Id}", new { eventId = e.Id, deliveryId = delivery.Id, endpointId = id });
+        return (null, (e, delivery.Id));
     }
 
     private static async Task<T?> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
