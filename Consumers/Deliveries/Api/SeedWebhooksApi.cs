@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Consumers.Deliveries.FanOut;
@@ -30,26 +31,28 @@ public static class SeedWebhooksApi
     private static async Task<IResult> EndpointsAsync(DeliveriesDbContext db, DeliveryStats stats, CancellationToken ct)
     {
         var since = DateTime.UtcNow.AddHours(-24);
-        var result = new List<object>();
+        var result = new List<SeedEndpointView>();
         foreach (var e in await db.Endpoints.AsNoTracking().OrderBy(e => e.CreatedAt).ToListAsync(ct))
         {
             var window = await stats.WindowAsync(e.Id, since, ct);
-            result.Add(new
-            {
-                e.Id,
-                Name = e.Description,
-                e.Url,
-                EventTypes = DeliveryFanOut.SubscriptionsOf(e),
-                IsActive = e.Enabled,
-                e.DisabledReason,
-                TotalDeliveries24h = window.Total,
-                SuccessfulDeliveries24h = window.Delivered,
-                SuccessRate24h = window.SuccessRate,
-            });
+            result.Add(new SeedEndpointView(e.Id, e.Description, e.Url, DeliveryFanOut.SubscriptionsOf(e), e.Enabled, e.DisabledReason,
+                window.Total, window.Delivered, window.SuccessRate));
         }
 
         return Results.Json(result, Json);
     }
+
+    /// <summary>The seed's endpoint row (its names have the 24h suffix apart, which snake_case would not do).</summary>
+    private sealed record SeedEndpointView(
+        Guid Id,
+        string? Name,
+        string Url,
+        IReadOnlyList<string> EventTypes,
+        bool IsActive,
+        string? DisabledReason,
+        [property: JsonPropertyName("total_deliveries_24h")] int TotalDeliveries24h,
+        [property: JsonPropertyName("successful_deliveries_24h")] int SuccessfulDeliveries24h,
+        [property: JsonPropertyName("success_rate_24h")] double SuccessRate24h);
 
     private static async Task<IResult> DeliveriesAsync(int? limit, DeliveriesDbContext db, CancellationToken ct)
     {

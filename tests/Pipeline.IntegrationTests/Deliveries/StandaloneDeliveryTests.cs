@@ -12,7 +12,7 @@ namespace Pipeline.IntegrationTests.Deliveries;
 public sealed class StandaloneDeliveryTests
 {
     [Fact]
-    public async Task Standalone_delivers_a_signed_event_to_a_loopback_endpoint_registered_through_its_api()
+    public async Task Standalone_delivers_signed_events_to_loopback_endpoints_as_the_readme_shows()
     {
         var data = Directory.CreateTempSubdirectory("pipeline-standalone-deliveries-");
         var adminKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -54,6 +54,24 @@ public sealed class StandaloneDeliveryTests
             Assert.True(verified[0].Ok, verified[0].Error);
             await Eventually.WaitAsync(() => Task.FromResult(host.FullOutput().Contains("Delivered sandbox.created", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30), "the delivery to be recorded", host.RecentOutput);
+
+            // The README's three commands: a listener that registers itself and checks signatures, then send-test.
+            var environment = new Dictionary<string, string>
+            {
+                ["ADMIN_API_KEY"] = adminKey,
+                ["E2B_WEBHOOK_SECRET"] = e2bSecret,
+                ["PIPELINE_DELIVERIES_URL"] = host.BaseAddress.ToString(),
+                ["PIPELINE_INGRESS_URL"] = host.BaseAddress.ToString(),
+            };
+            var listen = PipelineTopology.RunOpsProcessAsync(environment, ["endpoints", "listen", "--port", FreePort.Next().ToString(), "--events", "sandbox.*", "--count", "1"]);
+            await Eventually.WaitAsync(async () => (await http.GetStringAsync("api/endpoints")).Contains("pipeline-ops endpoints listen", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(60), "the listener to register", host.RecentOutput);
+            var sent = await PipelineTopology.RunOpsProcessAsync(environment, ["send-test", "e2b", "create"]);
+            Assert.True(sent.ExitCode == 0, sent.Error + sent.Output);
+            var (code, output, error) = await listen;
+            Assert.True(code == 0, error + output);
+            Assert.Contains("signature OK", output);
+            Assert.Contains("\"event_type\":\"sandbox.created\"", output);
         }
         finally
         {
