@@ -157,7 +157,7 @@ public sealed partial class DeliveryWorker(
         }
     }
 
-    /// <summary>Sends one claimed delivery as its own task; the lane's slot and a global slot are freed when it ends.</summary>
+    /// <summary>Sends one claimed delivery as its own task; the lane's slot and a global slot are freed when the receiver has answered.</summary>
     internal void Start(EndpointLane lane, ClaimedDelivery delivery, EndpointTarget target)
     {
         var send = Task.Run(() => SendAsync(lane, delivery, target));
@@ -168,10 +168,25 @@ public sealed partial class DeliveryWorker(
     private async Task SendAsync(EndpointLane lane, ClaimedDelivery delivery, EndpointTarget target)
     {
         var abort = _abort.Token;
+        var slotHeld = true;
+        void ReleaseSlot()
+        {
+            if (slotHeld)
+            {
+                slotHeld = false;
+                _slots.Release();
+                lane.SendFinished();
+            }
+        }
+
         try
         {
             await lane.WaitForRateAsync(abort);
             var result = await sender.SendAsync(target, delivery, abort);
+
+            // The slot limits requests to the receiver, and this one is over: the next send need not wait for the
+            // database. The delivery stays claimed until recorded, so no other send can take it meanwhile.
+            ReleaseSlot();
             var record = Decide(delivery, result, Settings);
             await RecordAsync(delivery, record, result, abort);
         }
@@ -186,8 +201,7 @@ public sealed partial class DeliveryWorker(
         }
         finally
         {
-            _slots.Release();
-            lane.SendFinished();
+            ReleaseSlot();
         }
     }
 
