@@ -145,7 +145,7 @@ public sealed class DeliveryPipelineTests(TestServices services)
         Assert.Equal(3, dead.Received.Count);
         Assert.Single(dead.Received.Select(r => r.Header("webhook-id")).Distinct());
 
-        // 410 Gone: failed at once and the endpoint disabled; later events are not sent to it.
+        // 410 Gone: failed at once and the endpoint disabled; later events are kept for it as skipped, not sent.
         await Eventually.WaitAsync(() => api.DeliveryAsync(goneEndpoint.Id), d => d == ("failed", 1), Deadline,
             "the gone receiver's delivery to fail at once", pipeline.Diagnostics);
         var shown = await api.GetAsync($"api/endpoints/{goneEndpoint.Id}");
@@ -155,7 +155,8 @@ public sealed class DeliveryPipelineTests(TestServices services)
         var third = (await flaky.WaitForAsync(3, pipeline.Diagnostics))[2];
         Assert.Equal("sandbox.killed", JsonDocument.Parse(third.Body).RootElement.GetProperty("event_type").GetString());
         Assert.Single(gone.Received);
-        Assert.Equal(0, await api.CountAsync($"SELECT count(*) FROM webhook_deliveries WHERE \"EndpointId\" = '{goneEndpoint.Id}' AND \"EventType\" = 'sandbox.killed'"));
+        Assert.Equal(1, await api.CountAsync(
+            $"SELECT count(*) FROM webhook_deliveries WHERE \"EndpointId\" = '{goneEndpoint.Id}' AND \"EventType\" = 'sandbox.killed' AND \"Status\" = 'skipped'"));
     }
 
     private static async Task<List<int>> StatusesAsync(PipelineTopology pipeline, Guid endpointId)

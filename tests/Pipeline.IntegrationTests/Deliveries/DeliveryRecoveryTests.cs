@@ -128,7 +128,8 @@ public sealed class DeliveryRecoveryTests(TestServices services)
         Assert.StartsWith("Every attempt failed for 00:00:02", envelope.GetProperty("data").GetProperty("reason").GetString());
         var shown = await api.GetAsync($"api/endpoints/{deadEndpoint.Id}");
         Assert.False(shown.GetProperty("enabled").GetBoolean());
-        Assert.InRange(dead.Received.Count, 3, 5);
+        // The first failure starts the period, so at least a second attempt ends it (how many fit in 2 s depends on the load).
+        Assert.InRange(dead.Received.Count, 2, 6);
 
         // Nothing more is sent to it; what is still pending waits for it to be enabled.
         var count = dead.Received.Count;
