@@ -47,7 +47,8 @@ public abstract class DeliveriesDbContext(DbContextOptions options) : PipelineDb
             e.Property(x => x.EventId).HasMaxLength(64);
             e.Property(x => x.EventType).HasMaxLength(100);
             e.Property(x => x.Status).HasMaxLength(16);
-            e.Property(x => x.LockedBy).HasMaxLength(100);
+            // A sender records an attempt only while the claim is still its own: the claim is the concurrency check.
+            e.Property(x => x.LockedBy).HasMaxLength(100).IsConcurrencyToken();
             e.Property(x => x.LastError).HasMaxLength(DeliveryAttempt.MaxErrorChars);
 
             // One delivery per event and endpoint, whatever reaches the database (a resend reuses the row).

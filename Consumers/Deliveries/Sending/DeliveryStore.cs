@@ -15,40 +15,35 @@ public sealed record ClaimedDelivery(
 /// <param name="DisableEndpoint">Why the endpoint is disabled by this outcome (410 Gone), else null.</param>
 public sealed record AttemptRecord(DeliveryAttempt Attempt, string Status, DateTime? NextAttemptAt, string? DisableEndpoint);
 
-/// <summary>What recording an attempt did.</summary>
-/// <param name="Recorded">false when the claim had been taken over: nothing was recorded.</param>
-/// <param name="DisabledReason">Why the endpoint was disabled by it, if it was.</param>
-/// <param name="Announcements">The endpoint.disabled deliveries it created for other endpoints.</param>
-public sealed record RecordOutcome(bool Recorded, string? DisabledReason, IReadOnlyList<WebhookDelivery> Announcements)
-{
-    public static readonly RecordOutcome ClaimLost = new(false, null, []);
-}
+/// <summary>One attempt to record, as the sender left it.</summary>
+public sealed record PendingRecord(ClaimedDelivery Delivery, AttemptRecord Record, SendResult Result);
+
+/// <summary>An endpoint disabled by the attempts just recorded, and the endpoint.disabled deliveries that announce it.</summary>
+public sealed record EndpointDisabled(Guid EndpointId, string Reason, IReadOnlyList<WebhookDelivery> Announcements);
+
+/// <summary>What recording a batch of attempts did.</summary>
+/// <param name="Lost">Deliveries whose claim had been taken over by another sender: their attempts were not recorded.</param>
+public sealed record RecordOutcome(IReadOnlySet<Guid> Lost, IReadOnlyList<EndpointDisabled> Disabled);
 
 /// <summary>
 /// Claims, records and releases deliveries. A claim is a conditional UPDATE that re-checks that the row is due and
-/// unclaimed, so two replicas racing for a row never both get it (as in the outbox). An attempt's record, the
-/// delivery's next state and the release of its claim commit in one transaction, and only while the claim is still
-/// this sender's: a sender whose lease ran out and was taken over records nothing.
+/// unclaimed, so two replicas racing for a row never both get it (as in the outbox). Attempts are recorded in batches:
+/// each attempt's record, its delivery's next state and the release of its claim commit in one transaction, and only
+/// while the claim is still this sender's (the claim is the row's concurrency token): a sender whose lease ran out and
+/// was taken over records nothing.
 /// </summary>
 public sealed class DeliveryStore(DeliveriesDbContext db, DeliveryFanOut fanOut)
 {
     public async Task<List<ClaimedDelivery>> ClaimAsync(Guid endpointId, int max, TimeSpan lease, string owner, CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
-        var candidates = await Due(endpointId, now)
-            .OrderBy(d => d.NextAttemptAt)
-            .Take(max)
-            .Select(d => d.Id)
-            .ToListAsync(cancellationToken);
-        if (candidates.Count == 0)
-        {
-            return [];
-        }
-
         var token = $"{owner}/{Guid.NewGuid():N}";
         var until = now + lease;
+        // One statement: the oldest due rows, re-checked as they are updated (a racing replica's UPDATE waits for ours
+        // on the same rows and then finds them claimed).
+        var oldest = Due(endpointId, now).OrderBy(d => d.NextAttemptAt).Take(max).Select(d => d.Id);
         var claimed = await Due(endpointId, now)
-            .Where(d => candidates.Contains(d.Id))
+            .Where(d => oldest.Contains(d.Id))
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.LockedBy, token).SetProperty(d => d.LockedUntil, until), cancellationToken);
         if (claimed == 0)
         {
@@ -56,7 +51,7 @@ public sealed class DeliveryStore(DeliveriesDbContext db, DeliveryFanOut fanOut)
         }
 
         return await db.Deliveries.AsNoTracking()
-            .Where(d => candidates.Contains(d.Id) && d.LockedBy == token)
+            .Where(d => d.EndpointId == endpointId && d.LockedBy == token)
             .Join(db.Events.AsNoTracking(), d => d.EventId, e => e.Id,
                 (d, e) => new ClaimedDelivery(d.Id, d.EndpointId, d.EventId, d.EventType, d.Attempts, d.ScheduleStart, e.Payload, token))
             .ToListAsync(cancellationToken);
@@ -70,63 +65,114 @@ public sealed class DeliveryStore(DeliveriesDbContext db, DeliveryFanOut fanOut)
             .MinAsync(cancellationToken);
 
     /// <summary>
-    /// The attempt, the delivery's next state and the release of its claim, in one transaction with what the outcome
-    /// means for the endpoint: a success ends its failing streak; a failure starts one, and one that has lasted
-    /// <paramref name="failingPeriod"/> (or a 410) disables it and announces endpoint.disabled to the others.
+    /// The attempts, their deliveries' next states and the release of their claims, in one transaction with what the
+    /// outcomes mean for their endpoints: a success ends an endpoint's failing streak; a failure starts one, and one
+    /// that has lasted <paramref name="failingPeriod"/> (or a 410) disables it and announces endpoint.disabled to the others.
     /// </summary>
-    public async Task<RecordOutcome> RecordAsync(ClaimedDelivery delivery, AttemptRecord record, TimeSpan failingPeriod, CancellationToken cancellationToken)
+    public async Task<RecordOutcome> RecordAsync(IReadOnlyList<PendingRecord> batch, TimeSpan failingPeriod, CancellationToken cancellationToken)
     {
-        var attempt = record.Attempt;
-        var now = DateTime.UtcNow;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var delivered = record.Status == DeliveryStatuses.Delivered ? attempt.StartedAt : (DateTime?)null;
-        var updated = await db.Deliveries
-            .Where(d => d.Id == delivery.Id && d.LockedBy == delivery.ClaimToken)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.Status, record.Status)
-                .SetProperty(d => d.Attempts, attempt.Number)
-                .SetProperty(d => d.NextAttemptAt, record.NextAttemptAt)
-                .SetProperty(d => d.LockedBy, (string?)null)
-                .SetProperty(d => d.LockedUntil, (DateTime?)null)
-                .SetProperty(d => d.LastAttemptAt, attempt.StartedAt)
-                .SetProperty(d => d.LastStatusCode, attempt.StatusCode)
-                .SetProperty(d => d.LastError, attempt.Error)
-                .SetProperty(d => d.DeliveredAt, delivered), cancellationToken);
-        if (updated == 0)
+        foreach (var (delivery, record, _) in batch)
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return RecordOutcome.ClaimLost;
+            Release(delivery, record);
+            db.Attempts.Add(record.Attempt);
         }
 
-        var endpoints = db.Endpoints.Where(e => e.Id == delivery.EndpointId);
-        string? disabled = null;
-        if (attempt.Succeeded)
+        try
         {
-            await endpoints.Where(e => e.FailingSince != null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, (DateTime?)null), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
         }
-        else
+        catch (DbUpdateConcurrencyException) when (batch.Count > 1)
         {
-            var failingFor = $"Every attempt failed for {failingPeriod} (last: {attempt.Error}).";
-            disabled = record.DisableEndpoint is { } reason
-                ? await DisableAsync(endpoints, reason, now, cancellationToken)
-                : await DisableAsync(endpoints.Where(e => e.FailingSince <= now - failingPeriod), failingFor, now, cancellationToken);
-            if (disabled is null)
+            // Some claim was taken over (rare: a lease ran out). Record one by one, so the others are not lost.
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            var lost = new HashSet<Guid>();
+            var disabled = new List<EndpointDisabled>();
+            foreach (var item in batch)
             {
-                await endpoints.Where(e => e.FailingSince == null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, now), cancellationToken);
+                var single = await RecordAsync([item], failingPeriod, cancellationToken);
+                lost.UnionWith(single.Lost);
+                disabled.AddRange(single.Disabled);
+            }
+
+            return new RecordOutcome(lost, disabled);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            return new RecordOutcome(new HashSet<Guid> { batch[0].Delivery.Id }, []);
+        }
+
+        var now = DateTime.UtcNow;
+        var disabledNow = new List<EndpointDisabled>();
+        foreach (var endpoint in batch.GroupBy(x => x.Delivery.EndpointId))
+        {
+            var records = endpoint.Select(x => x.Record).ToList();
+            if (await ApplyToEndpointAsync(endpoint.Key, records, failingPeriod, now, cancellationToken) is { } reason)
+            {
+                disabledNow.Add(new EndpointDisabled(endpoint.Key, reason, await AnnounceDisabledAsync(endpoint.Key, reason, now, cancellationToken)));
             }
         }
 
-        IReadOnlyList<WebhookDelivery> announcements = [];
-        if (disabled is not null)
-        {
-            announcements = await AnnounceDisabledAsync(delivery.EndpointId, disabled, now, cancellationToken);
-        }
-
-        db.Attempts.Add(attempt);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
-        return new RecordOutcome(true, disabled, announcements);
+        return new RecordOutcome(new HashSet<Guid>(), disabledNow);
+    }
+
+    /// <summary>Updates the delivery through a stub whose original claim is the concurrency check.</summary>
+    private void Release(ClaimedDelivery delivery, AttemptRecord record)
+    {
+        var attempt = record.Attempt;
+        var row = new WebhookDelivery { Id = delivery.Id, EventId = delivery.EventId, EventType = delivery.EventType, Status = "", LockedBy = delivery.ClaimToken };
+        db.Deliveries.Attach(row);
+        row.Status = record.Status;
+        row.Attempts = attempt.Number;
+        row.NextAttemptAt = record.NextAttemptAt;
+        row.LockedBy = null;
+        row.LockedUntil = null;
+        row.LastAttemptAt = attempt.StartedAt;
+        row.LastStatusCode = attempt.StatusCode;
+        row.LastError = attempt.Error;
+        row.DeliveredAt = record.Status == DeliveryStatuses.Delivered ? attempt.StartedAt : null;
+        var entry = db.Entry(row);
+        foreach (var property in new[]
+                 {
+                     nameof(WebhookDelivery.Status), nameof(WebhookDelivery.Attempts), nameof(WebhookDelivery.NextAttemptAt),
+                     nameof(WebhookDelivery.LockedBy), nameof(WebhookDelivery.LockedUntil), nameof(WebhookDelivery.LastAttemptAt),
+                     nameof(WebhookDelivery.LastStatusCode), nameof(WebhookDelivery.LastError), nameof(WebhookDelivery.DeliveredAt),
+                 })
+        {
+            entry.Property(property).IsModified = true;
+        }
+    }
+
+    /// <returns>Why the endpoint is now disabled, or null.</returns>
+    private async Task<string?> ApplyToEndpointAsync(
+        Guid endpointId, IReadOnlyList<AttemptRecord> records, TimeSpan failingPeriod, DateTime now, CancellationToken cancellationToken)
+    {
+        var endpoint = db.Endpoints.Where(e => e.Id == endpointId);
+        if (records.Any(r => r.DisableEndpoint is not null))
+        {
+            return await DisableAsync(endpoint, records.First(r => r.DisableEndpoint is not null).DisableEndpoint!, now, cancellationToken);
+        }
+
+        if (records.Any(r => r.Attempt.Succeeded))
+        {
+            await endpoint.Where(e => e.FailingSince != null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, (DateTime?)null), cancellationToken);
+            return null;
+        }
+
+        var failingFor = $"Every attempt failed for {failingPeriod} (last: {records[^1].Attempt.Error}).";
+        var disabled = await DisableAsync(endpoint.Where(e => e.FailingSince <= now - failingPeriod), failingFor, now, cancellationToken);
+        if (disabled is null)
+        {
+            await endpoint.Where(e => e.FailingSince == null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, now), cancellationToken);
+        }
+
+        return disabled;
     }
 
     private static async Task<string?> DisableAsync(IQueryable<WebhookEndpoint> endpoint, string reason, DateTime now, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Persistence.Deliveries;
@@ -21,6 +22,10 @@ public sealed partial class DeliveryWorker(
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
     private readonly Dictionary<Guid, EndpointLane> _lanes = [];
     private readonly ConcurrentDictionary<Guid, Task> _sends = new();
+
+    // Attempts wait here to be recorded in batches: one transaction for all that finished meanwhile.
+    private readonly Channel<PendingRecord> _records = Channel.CreateUnbounded<PendingRecord>(new UnboundedChannelOptions { SingleReader = true });
+    private const int MaxRecordBatch = 200;
     private readonly SemaphoreSlim _slots = new(options.CurrentValue.MaxInFlight, options.CurrentValue.MaxInFlight);
 
     // Cancelled only when the host stops waiting for a graceful shutdown: sends in flight get until then to finish.
@@ -46,6 +51,7 @@ public sealed partial class DeliveryWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarted(logger, _owner, Settings.MaxInFlightPerEndpoint, Settings.MaxInFlight);
+        var recorder = Task.Run(RecordLoopAsync, CancellationToken.None);
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -84,6 +90,8 @@ public sealed partial class DeliveryWorker(
 
         // Sends in flight finish and are recorded, unless the host stops waiting first (their claims then run out).
         await Task.WhenAll(_sends.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _records.Writer.Complete();
+        await recorder.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         LogStopped(logger, _owner);
     }
 
@@ -187,8 +195,7 @@ public sealed partial class DeliveryWorker(
             // The slot limits requests to the receiver, and this one is over: the next send need not wait for the
             // database. The delivery stays claimed until recorded, so no other send can take it meanwhile.
             ReleaseSlot();
-            var record = Decide(delivery, result, Settings);
-            await RecordAsync(delivery, record, result, abort);
+            _records.Writer.TryWrite(new PendingRecord(delivery, Decide(delivery, result, Settings), result));
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
@@ -234,60 +241,86 @@ public sealed partial class DeliveryWorker(
         };
     }
 
-    private async Task RecordAsync(ClaimedDelivery delivery, AttemptRecord record, SendResult result, CancellationToken abort)
+    /// <summary>Records what the sends left, a batch at a time, until the worker stops and every send has been recorded.</summary>
+    private async Task RecordLoopAsync()
     {
-        // A database hiccup must not cost the attempt's record: try a few times before leaving it to the lease.
+        var reader = _records.Reader;
+        var batch = new List<PendingRecord>(MaxRecordBatch);
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < MaxRecordBatch && reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            await RecordAsync(batch);
+        }
+    }
+
+    private async Task RecordAsync(IReadOnlyList<PendingRecord> batch)
+    {
+        var abort = _abort.Token;
+        // A database hiccup must not cost the attempts' records: try a few times before leaving them to their leases.
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var outcome = await scope.ServiceProvider.GetRequiredService<DeliveryStore>()
-                    .RecordAsync(delivery, record, Settings.FailingPeriodBeforeDisable, abort);
-                Report(delivery, record, result, outcome);
+                var outcome = await scope.ServiceProvider.GetRequiredService<DeliveryStore>().RecordAsync(batch, Settings.FailingPeriodBeforeDisable, abort);
+                Report(batch, outcome);
                 return;
             }
             catch (Exception ex) when (attempt < 4 && !abort.IsCancellationRequested)
             {
-                LogRecordRetry(logger, delivery.Id, attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), abort);
+                LogRecordRetry(logger, batch.Count, attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), abort).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            catch (Exception ex)
+            {
+                // Not recorded: the claims run out and the attempts are made again (at least once, same webhook-id).
+                LogRecordFailed(logger, batch.Count, ex);
+                return;
             }
         }
     }
 
-    private void Report(ClaimedDelivery delivery, AttemptRecord record, SendResult result, RecordOutcome outcome)
+    private void Report(IReadOnlyList<PendingRecord> batch, RecordOutcome outcome)
     {
-        DeliveriesMetrics.Duration.Observe(result.Duration.TotalSeconds);
-        DeliveriesMetrics.Attempts.WithLabels(result.Outcome).Inc();
-        if (!outcome.Recorded)
+        foreach (var (delivery, record, result) in batch)
         {
-            LogClaimLost(logger, delivery.Id, delivery.EndpointId);
-            return;
+            DeliveriesMetrics.Duration.Observe(result.Duration.TotalSeconds);
+            DeliveriesMetrics.Attempts.WithLabels(result.Outcome).Inc();
+            if (outcome.Lost.Contains(delivery.Id))
+            {
+                LogClaimLost(logger, delivery.Id, delivery.EndpointId);
+                continue;
+            }
+
+            var number = record.Attempt.Number;
+            var ms = Math.Round(result.Duration.TotalMilliseconds, 1);
+            switch (record.Status)
+            {
+                case DeliveryStatuses.Delivered:
+                    DeliveriesMetrics.Deliveries.WithLabels(DeliveryStatuses.Delivered).Inc();
+                    LogDelivered(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.StatusCode, ms);
+                    break;
+                case DeliveryStatuses.Pending:
+                    LogWillRetry(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.Error, record.NextAttemptAt);
+                    break;
+                default:
+                    DeliveriesMetrics.Deliveries.WithLabels(DeliveryStatuses.Failed).Inc();
+                    LogFailed(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.Error);
+                    break;
+            }
         }
 
-        var number = record.Attempt.Number;
-        var ms = Math.Round(result.Duration.TotalMilliseconds, 1);
-        switch (record.Status)
+        foreach (var disabled in outcome.Disabled)
         {
-            case DeliveryStatuses.Delivered:
-                DeliveriesMetrics.Deliveries.WithLabels(DeliveryStatuses.Delivered).Inc();
-                LogDelivered(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.StatusCode, ms);
-                break;
-            case DeliveryStatuses.Pending:
-                LogWillRetry(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.Error, record.NextAttemptAt);
-                break;
-            default:
-                DeliveriesMetrics.Deliveries.WithLabels(DeliveryStatuses.Failed).Inc();
-                LogFailed(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.Error);
-                break;
-        }
-
-        if (outcome.DisabledReason is { } reason)
-        {
-            LogEndpointDisabled(logger, delivery.EndpointId, reason, outcome.Announcements.Count);
+            LogEndpointDisabled(logger, disabled.EndpointId, disabled.Reason, disabled.Announcements.Count);
             signal.NotifyEndpointsChanged();
-            DeliveriesMetrics.Created(outcome.Announcements);
-            foreach (var announcement in outcome.Announcements)
+            DeliveriesMetrics.Created(disabled.Announcements);
+            foreach (var announcement in disabled.Announcements)
             {
                 signal.Notify(announcement.EndpointId);
             }
@@ -346,11 +379,14 @@ public sealed partial class DeliveryWorker(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} to endpoint {EndpointId} was claimed by another sender after this one's lease ran out; this attempt is not recorded")]
     private static partial void LogClaimLost(ILogger logger, Guid deliveryId, Guid endpointId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} to endpoint {EndpointId} was sent but not recorded; it will be attempted again when its claim runs out")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} to endpoint {EndpointId} failed to send; it will be attempted again when its claim runs out")]
     private static partial void LogSendFailed(ILogger logger, Guid deliveryId, Guid endpointId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording delivery {DeliveryId} failed (try {Try}): {Error}; trying again")]
-    private static partial void LogRecordRetry(ILogger logger, Guid deliveryId, int @try, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording {Count} attempt(s) failed (try {Try}): {Error}; trying again")]
+    private static partial void LogRecordRetry(ILogger logger, int count, int @try, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Count} attempt(s) were made but could not be recorded; they will be made again when their claims run out")]
+    private static partial void LogRecordFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release delivery {DeliveryId} at shutdown ({Error}); its claim will run out")]
     private static partial void LogReleaseFailed(ILogger logger, Guid deliveryId, string error);

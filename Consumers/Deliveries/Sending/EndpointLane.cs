@@ -72,8 +72,12 @@ internal sealed partial class EndpointLane : IAsyncDisposable
             var acquired = 0;
             try
             {
-                var free = settings.MaxInFlightPerEndpoint - Volatile.Read(ref _inFlight);
-                if (free > 0)
+                var inFlight = Volatile.Read(ref _inFlight);
+                var free = settings.MaxInFlightPerEndpoint - inFlight;
+
+                // Claim in batches: once half the slots are free (or none is busy), not for every slot that frees, so a
+                // busy endpoint costs one claim per few sends. At least half stay busy meanwhile.
+                if (free > 0 && (inFlight == 0 || free >= Math.Max(1, settings.MaxInFlightPerEndpoint / 2)))
                 {
                     acquired = await _worker.AcquireSlotsAsync(free, stop);
                     var claimed = await _worker.ClaimAsync(EndpointId, acquired, stop);

@@ -11,6 +11,18 @@ namespace Pipeline.IntegrationTests.Deliveries;
 /// <summary>The embedded mode (SQLite, in-memory bus) sends outbound webhooks too, to loopback receivers out of the box.</summary>
 public sealed class StandaloneDeliveryTests
 {
+    /// <summary>Standalone with its SQLite files in <paramref name="data"/>, an admin key and an E2B secret.</summary>
+    public static Dictionary<string, string> Environment(string data, string adminKey, string e2bSecret) => new()
+    {
+        ["ConnectionStrings__Ingress"] = $"Data Source={data}/ingress.db",
+        ["ConnectionStrings__Sandboxes"] = $"Data Source={data}/sandboxes.db",
+        ["ConnectionStrings__Credits"] = $"Data Source={data}/credits.db",
+        ["ConnectionStrings__Rooms"] = $"Data Source={data}/rooms.db",
+        ["ConnectionStrings__Deliveries"] = $"Data Source={data}/deliveries.db",
+        ["ADMIN_API_KEY"] = adminKey,
+        ["E2B_WEBHOOK_SECRET"] = e2bSecret,
+    };
+
     [Fact]
     public async Task Standalone_delivers_signed_events_to_loopback_endpoints_as_the_readme_shows()
     {
@@ -19,16 +31,7 @@ public sealed class StandaloneDeliveryTests
         var e2bSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         try
         {
-            await using var host = new HostProcess("standalone-deliveries", "Standalone", "Pipeline.Standalone", new Dictionary<string, string>
-            {
-                ["ConnectionStrings__Ingress"] = $"Data Source={data.FullName}/ingress.db",
-                ["ConnectionStrings__Sandboxes"] = $"Data Source={data.FullName}/sandboxes.db",
-                ["ConnectionStrings__Credits"] = $"Data Source={data.FullName}/credits.db",
-                ["ConnectionStrings__Rooms"] = $"Data Source={data.FullName}/rooms.db",
-                ["ConnectionStrings__Deliveries"] = $"Data Source={data.FullName}/deliveries.db",
-                ["ADMIN_API_KEY"] = adminKey,
-                ["E2B_WEBHOOK_SECRET"] = e2bSecret,
-            });
+            await using var host = new HostProcess("standalone-deliveries", "Standalone", "Pipeline.Standalone", Environment(data.FullName, adminKey, e2bSecret));
             await host.StartAsync();
             Assert.Contains("Deliveries:AllowPrivateNetworks is true", host.FullOutput());
             await using var receiver = new WebhookReceiver();

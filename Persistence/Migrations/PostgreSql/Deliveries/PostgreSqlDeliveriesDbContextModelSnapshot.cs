@@ -105,6 +105,7 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Deliveries
                         .HasColumnType("integer");
 
                     b.Property<string>("LockedBy")
+                        .IsConcurrencyToken()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 

@@ -105,6 +105,7 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Deliveries
                         .HasColumnType("int");
 
                     b.Property<string>("LockedBy")
+                        .IsConcurrencyToken()
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)");
 

@@ -34,6 +34,7 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Deliveries
                     EventType = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
+                    ScheduleStart = table.Column<int>(type: "integer", nullable: false),
                     NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     LockedBy = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     LockedUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),

@@ -34,6 +34,7 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Deliveries
                     EventType = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
                     Status = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
                     Attempts = table.Column<int>(type: "int", nullable: false),
+                    ScheduleStart = table.Column<int>(type: "int", nullable: false),
                     NextAttemptAt = table.Column<DateTime>(type: "datetime2", nullable: true),
                     LockedBy = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
                     LockedUntil = table.Column<DateTime>(type: "datetime2", nullable: true),
