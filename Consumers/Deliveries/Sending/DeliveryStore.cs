@@ -107,7 +107,8 @@ public sealed class DeliveryStore(DeliveriesDbContext db, DeliveryFanOut fanOut)
 
         var now = DateTime.UtcNow;
         var disabledNow = new List<EndpointDisabled>();
-        foreach (var endpoint in batch.GroupBy(x => x.Delivery.EndpointId))
+        // In endpoint order, so that two replicas recording for the same endpoints lock their rows in the same order.
+        foreach (var endpoint in batch.GroupBy(x => x.Delivery.EndpointId).OrderBy(g => g.Key))
         {
             var records = endpoint.Select(x => x.Record).ToList();
             if (await ApplyToEndpointAsync(endpoint.Key, records, failingPeriod, now, cancellationToken) is { } reason)
