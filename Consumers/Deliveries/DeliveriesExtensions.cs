@@ -5,6 +5,7 @@ using Pipeline.Consumers.Deliveries.FanOut;
 using Pipeline.Consumers.Deliveries.Ledger;
 using Pipeline.Consumers.Deliveries.Sending;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
 using Pipeline.Persistence;
@@ -27,7 +28,8 @@ public static partial class DeliveriesExtensions
 
         services.AddOptions<DeliveriesOptions>().BindConfiguration(DeliveriesOptions.Section).ValidateDataAnnotations().ValidateOnStart()
             .KeepLastValidOnReload(o => $"private networks {(o.AllowPrivateNetworks ? "allowed" : "refused")}, http {(o.AllowHttp ? "allowed" : "refused")}");
-        services.AddAdminKey();
+        services.AddInboxRetention<DeliveriesDbContext>();
+        services.AddTableRowCounts<DeliveriesDbContext>();
 
         // The sender's own client: no redirects, the connect guard, no proxy or cookies. Its default logging is off:
         // the worker logs each attempt itself, without header values.

@@ -4,13 +4,14 @@ using Microsoft.Extensions.Options;
 using Pipeline.Consumers.Deliveries.Ledger;
 using Pipeline.Consumers.Deliveries.Sending;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Access;
 using Pipeline.Persistence.Deliveries;
 
 namespace Pipeline.Consumers.Deliveries.Api;
 
 /// <summary>
-/// Deliveries (bearer admin key): an endpoint's deliveries, one delivery with every attempt, resend one, recover every
-/// failed or skipped delivery of an endpoint since a time.
+/// Deliveries: an endpoint's deliveries and one delivery with every attempt (read key or admin key); resend one, recover
+/// every failed or skipped delivery of an endpoint since a time (admin key).
 /// </summary>
 public static partial class DeliveriesApi
 {
@@ -19,13 +20,10 @@ public static partial class DeliveriesApi
 
     public static void MapDeliveriesApi(this IEndpointRouteBuilder routes)
     {
-        var endpoints = routes.MapGroup("/api/endpoints").RequireAdminKey();
-        endpoints.MapGet("/{id:guid}/deliveries", ListAsync);
-        endpoints.MapPost("/{id:guid}/recover", RecoverAsync);
-
-        var deliveries = routes.MapGroup("/api/deliveries").RequireAdminKey();
-        deliveries.MapGet("/{id:guid}", ShowAsync);
-        deliveries.MapPost("/{id:guid}/resend", ResendAsync);
+        routes.MapGet("/api/endpoints/{id:guid}/deliveries", ListAsync).RequireReadKey();
+        routes.MapPost("/api/endpoints/{id:guid}/recover", RecoverAsync).RequireAdminKey();
+        routes.MapGet("/api/deliveries/{id:guid}", ShowAsync).RequireReadKey();
+        routes.MapPost("/api/deliveries/{id:guid}/resend", ResendAsync).RequireAdminKey();
     }
 
     private static async Task<IResult> ListAsync(

@@ -9,13 +9,14 @@ using Pipeline.Consumers.Deliveries.Security;
 using Pipeline.Consumers.Deliveries.Sending;
 using Pipeline.Consumers.Deliveries.Signing;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Access;
 using Pipeline.Persistence.Deliveries;
 
 namespace Pipeline.Consumers.Deliveries.Api;
 
 /// <summary>
-/// The endpoints API (bearer admin key): register, list, show, change, delete, enable, disable, rotate the secret,
-/// send a test event. A secret is returned only by create and rotate-secret.
+/// The endpoints API: list and show with a read key (or the admin key); register, change, delete, enable, disable,
+/// rotate the secret and send a test event with the admin key. A secret is returned only by create and rotate-secret.
 /// </summary>
 public static partial class EndpointsApi
 {
@@ -23,24 +24,25 @@ public static partial class EndpointsApi
 
     public static void MapEndpointsApi(this IEndpointRouteBuilder routes)
     {
-        // Every endpoint here changes or reveals where events go: all of it needs the admin key.
-        var endpoints = routes.MapGroup("/api/endpoints").RequireAdminKey();
+        // Reading shows where events go (never a secret or a header value); anything that changes it needs the admin key.
+        var read = routes.MapGroup("/api/endpoints").RequireReadKey();
+        var admin = routes.MapGroup("/api/endpoints").RequireAdminKey();
 
-        endpoints.MapPost("/", CreateAsync);
-        endpoints.MapGet("/", async (DeliveriesDbContext db, CancellationToken ct) =>
+        admin.MapPost("/", CreateAsync);
+        read.MapGet("/", async (DeliveriesDbContext db, CancellationToken ct) =>
             Results.Ok((await db.Endpoints.AsNoTracking().OrderBy(e => e.CreatedAt).ToListAsync(ct)).Select(EndpointView.From)));
-        endpoints.MapGet("/{id:guid}", async (Guid id, DeliveriesDbContext db, CancellationToken ct) =>
+        read.MapGet("/{id:guid}", async (Guid id, DeliveriesDbContext db, CancellationToken ct) =>
             await db.Endpoints.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct) is { } endpoint
                 ? Results.Ok(EndpointView.From(endpoint))
                 : NotFound(id));
-        endpoints.MapPatch("/{id:guid}", PatchAsync);
-        endpoints.MapDelete("/{id:guid}", DeleteAsync);
-        endpoints.MapPost("/{id:guid}/enable", (Guid id, DeliveriesDbContext db, DeliverySignal signal, ILoggerFactory loggers, CancellationToken ct) =>
+        admin.MapPatch("/{id:guid}", PatchAsync);
+        admin.MapDelete("/{id:guid}", DeleteAsync);
+        admin.MapPost("/{id:guid}/enable", (Guid id, DeliveriesDbContext db, DeliverySignal signal, ILoggerFactory loggers, CancellationToken ct) =>
             SetEnabledAsync(id, true, db, signal, loggers, ct));
-        endpoints.MapPost("/{id:guid}/disable", (Guid id, DeliveriesDbContext db, DeliverySignal signal, ILoggerFactory loggers, CancellationToken ct) =>
+        admin.MapPost("/{id:guid}/disable", (Guid id, DeliveriesDbContext db, DeliverySignal signal, ILoggerFactory loggers, CancellationToken ct) =>
             SetEnabledAsync(id, false, db, signal, loggers, ct));
-        endpoints.MapPost("/{id:guid}/rotate-secret", RotateSecretAsync);
-        endpoints.MapPost("/{id:guid}/test", SendTestAsync);
+        admin.MapPost("/{id:guid}/rotate-secret", RotateSecretAsync);
+        admin.MapPost("/{id:guid}/test", SendTestAsync);
     }
 
     private static async Task<IResult> CreateAsync(

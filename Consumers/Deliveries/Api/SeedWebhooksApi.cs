@@ -6,13 +6,15 @@ using Pipeline.Consumers.Deliveries.FanOut;
 using Pipeline.Consumers.Deliveries.Ledger;
 using Pipeline.Consumers.Deliveries.Sending;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Access;
 using Pipeline.Persistence.Deliveries;
 
 namespace Pipeline.Consumers.Deliveries.Api;
 
 /// <summary>
-/// Seed 004's monitoring and troubleshooting paths, with its snake_case field names (bearer admin key):
-/// GET /api/webhooks/endpoints, /deliveries?limit=, /stats?hours=, POST /api/webhooks/{id}/test, GET /api/webhooks/{id}/diagnose.
+/// Seed 004's monitoring and troubleshooting paths, with its snake_case field names: GET /api/webhooks/endpoints,
+/// /deliveries?limit=, /stats?hours= (read key or admin key); POST /api/webhooks/{id}/test and GET /api/webhooks/{id}/diagnose,
+/// which send to the endpoint (admin key).
 /// </summary>
 public static class SeedWebhooksApi
 {
@@ -20,12 +22,13 @@ public static class SeedWebhooksApi
 
     public static void MapSeedWebhooksApi(this IEndpointRouteBuilder routes)
     {
-        var seed = routes.MapGroup("/api/webhooks").RequireAdminKey();
-        seed.MapGet("/endpoints", EndpointsAsync);
-        seed.MapGet("/deliveries", DeliveriesAsync);
-        seed.MapGet("/stats", StatsAsync);
-        seed.MapPost("/{id:guid}/test", TestAsync);
-        seed.MapGet("/{id:guid}/diagnose", DiagnoseAsync);
+        var read = routes.MapGroup("/api/webhooks").RequireReadKey();
+        var admin = routes.MapGroup("/api/webhooks").RequireAdminKey();
+        read.MapGet("/endpoints", EndpointsAsync);
+        read.MapGet("/deliveries", DeliveriesAsync);
+        read.MapGet("/stats", StatsAsync);
+        admin.MapPost("/{id:guid}/test", TestAsync);
+        admin.MapGet("/{id:guid}/diagnose", DiagnoseAsync);
     }
 
     private static async Task<IResult> EndpointsAsync(DeliveriesDbContext db, DeliveryStats stats, CancellationToken ct)

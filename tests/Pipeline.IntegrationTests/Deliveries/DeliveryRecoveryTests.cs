@@ -91,8 +91,9 @@ public sealed class DeliveryRecoveryTests(TestServices services)
         Assert.Equal(200, diagnosis.GetProperty("reachability").GetProperty("status_code").GetInt32());
         Assert.Empty(diagnosis.GetProperty("issues").EnumerateArray());
 
-        // The same numbers on /metrics.
-        await Eventually.WaitAsync(async () => await api.Http.GetStringAsync("metrics"),
+        // The same numbers on /metrics (on the management port).
+        using var management = new HttpClient { BaseAddress = pipeline.Consumers[ConsumerService.Deliveries].ManagementAddress };
+        await Eventually.WaitAsync(async () => await management.GetStringAsync("metrics"),
             m => m.Contains("webhook_ledger_deliveries{state=\"delivered\"} 4", StringComparison.Ordinal)
                  && m.Contains("webhook_ledger_unbalanced_endpoints 0", StringComparison.Ordinal)
                  && m.Contains("webhook_endpoints_active 1", StringComparison.Ordinal)

@@ -22,6 +22,13 @@ public sealed class EndpointsApiTests(TestServices services)
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("api/endpoints")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("api/endpoints", new { url = receiver.Url, eventTypes = new[] { "*" } })).StatusCode);
 
+        // A read key lists and shows, but changes nothing.
+        using var reader = new HttpClient { BaseAddress = api.Http.BaseAddress };
+        reader.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", pipeline.ReadKey);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("api/endpoints")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("api/webhooks/stats")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await reader.PostAsJsonAsync("api/endpoints", new { url = receiver.Url, eventTypes = new[] { "*" } })).StatusCode);
+
         // Unknown event types: 400 that lists the catalogue.
         var invalid = await api.Http.PostAsJsonAsync("api/endpoints", new { url = receiver.Url, eventTypes = new[] { "sandbox.exploded" } });
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
@@ -77,6 +84,9 @@ public sealed class EndpointsApiTests(TestServices services)
         Assert.True((await api.PostAsync($"api/endpoints/{endpoint.Id}/enable")).GetProperty("enabled").GetBoolean());
         await api.PostAsync($"api/endpoints/{endpoint.Id}/test");
         await receiver.WaitForAsync(2, pipeline.Diagnostics);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await reader.PostAsync($"api/endpoints/{endpoint.Id}/disable", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await reader.DeleteAsync($"api/endpoints/{endpoint.Id}")).StatusCode);
 
         // Deleted: gone with its deliveries.
         Assert.Equal(HttpStatusCode.NoContent, (await api.Http.DeleteAsync($"api/endpoints/{endpoint.Id}")).StatusCode);

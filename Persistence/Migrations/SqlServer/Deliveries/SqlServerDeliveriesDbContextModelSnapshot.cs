@@ -249,6 +249,8 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Deliveries
 
                     b.HasKey("MessageId", "Consumer");
 
+                    b.HasIndex("ProcessedAt");
+
                     b.ToTable("deliveries_inbox", (string)null);
                 });
 #pragma warning restore 612, 618

@@ -111,6 +111,11 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Deliveries
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_deliveries_inbox_ProcessedAt",
+                table: "deliveries_inbox",
+                column: "ProcessedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_webhook_deliveries_EndpointId_CreatedAt",
                 table: "webhook_deliveries",
                 columns: new[] { "EndpointId", "CreatedAt" });
