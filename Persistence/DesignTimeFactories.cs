@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Pipeline.Persistence.Credits;
+using Pipeline.Persistence.Deliveries;
 using Pipeline.Persistence.Ingress;
 using Pipeline.Persistence.Rooms;
 using Pipeline.Persistence.Sandboxes;
@@ -66,4 +67,16 @@ public sealed class SqlServerCreditsFactory : IDesignTimeDbContextFactory<SqlSer
 {
     public SqlServerCreditsDbContext CreateDbContext(string[] args) =>
         new(DesignTime.Options<SqlServerCreditsDbContext>(DatabaseProvider.SqlServer, CreditsDbContext.MigrationsHistoryTable));
+}
+
+public sealed class PostgreSqlDeliveriesFactory : IDesignTimeDbContextFactory<PostgreSqlDeliveriesDbContext>
+{
+    public PostgreSqlDeliveriesDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<PostgreSqlDeliveriesDbContext>(DatabaseProvider.PostgreSql, DeliveriesDbContext.MigrationsHistoryTable));
+}
+
+public sealed class SqlServerDeliveriesFactory : IDesignTimeDbContextFactory<SqlServerDeliveriesDbContext>
+{
+    public SqlServerDeliveriesDbContext CreateDbContext(string[] args) =>
+        new(DesignTime.Options<SqlServerDeliveriesDbContext>(DatabaseProvider.SqlServer, DeliveriesDbContext.MigrationsHistoryTable));
 }

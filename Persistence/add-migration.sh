@@ -7,7 +7,7 @@ shift
 cd "$(dirname "$0")"
 contexts=("$@")
 if [[ ${#contexts[@]} -eq 0 ]]; then
-  contexts=(Ingress Sandboxes Credits Rooms)
+  contexts=(Ingress Sandboxes Credits Rooms Deliveries)
 fi
 dotnet tool restore >/dev/null
 for provider in PostgreSql SqlServer; do

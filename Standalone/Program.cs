@@ -1,4 +1,5 @@
 using Pipeline.Consumers.Credits;
+using Pipeline.Consumers.Deliveries;
 using Pipeline.Consumers.Rooms;
 using Pipeline.Consumers.Sandboxes;
 using Pipeline.Hosting;
@@ -16,11 +17,13 @@ builder.AddIngress();
 builder.AddSandboxes();
 builder.AddCredits();
 builder.AddRooms();
+builder.AddDeliveries();
 builder.AddPipelineBus(bus =>
 {
     bus.AddSandboxConsumers();
     bus.AddCreditConsumers();
     bus.AddRoomConsumers();
+    bus.AddDeliveryConsumers();
 });
 
 var app = builder.Build();
@@ -29,9 +32,11 @@ app.MapIngress();
 app.MapSandboxes();
 app.MapCredits();
 app.MapRooms();
+app.MapDeliveries();
 await app.PrepareIngressAsync();
 await app.PrepareSandboxesAsync();
 await app.PrepareCreditsAsync();
 await app.PrepareRoomsAsync();
+await app.PrepareDeliveriesAsync();
 app.Lifetime.ApplicationStarted.Register(() => sample.PrintWelcome(app.Services.GetRequiredService<ListenerAddresses>()));
 await app.RunAsync();

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Outbox;
+using Pipeline.Messages.Credits;
 using Pipeline.Persistence.Credits;
 
 namespace Pipeline.Consumers.Credits;
@@ -18,7 +20,8 @@ public enum TopUpStatus
 public sealed record TopUpResult(TopUpStatus Status, LedgerEntry Entry, decimal Balance);
 
 /// <summary>Credits an account once per reference; the ledger's unique (kind, reference) index settles concurrent repeats.</summary>
-public sealed partial class TopUpService(CreditsDbContext db, IOptionsMonitor<CreditsOptions> options, ILogger<TopUpService> logger)
+public sealed partial class TopUpService(
+    CreditsDbContext db, IOptionsMonitor<CreditsOptions> options, OutboxSignal<CreditsDbContext> outboxSignal, ILogger<TopUpService> logger)
 {
     private const int ConflictAttempts = 12;
 
@@ -78,7 +81,17 @@ public sealed partial class TopUpService(CreditsDbContext db, IOptionsMonitor<Cr
         account.LastSequence = entry.Sequence;
         account.UpdatedAt = now;
         account.Version++;
+        // Announced in the top-up's own transaction, for whoever subscribes (outbound webhooks: credits.topped_up).
+        db.Outbox.Enqueue(new CreditsToppedUpV1
+        {
+            UserId = userId,
+            Amount = CreditRules.Trim(change.Amount),
+            Balance = CreditRules.Trim(change.After),
+            Reference = reference,
+            At = now,
+        }, receiptId: null, now);
         await db.SaveChangesAsync(cancellationToken);
+        outboxSignal.Notify();
 
         LogToppedUp(logger, CreditRules.Trim(amount), userId, reference, CreditRules.Trim(change.Before), CreditRules.Trim(change.After));
         return new TopUpResult(TopUpStatus.Created, entry, change.After);

@@ -90,20 +90,22 @@ function start() {
 
 async function refresh(mine) {
   if (mine !== session) return;
-  const [stats, receipts, outbox, counts] = await Promise.allSettled([
+  const [stats, receipts, outbox, counts, deliveries] = await Promise.allSettled([
     api('api/admin/stats?minutes=60'),
     api('api/admin/receipts?limit=50'),
     api('api/admin/outbox'),
     api('api/admin/dead-letters/counts'),
+    // Answered where the Deliveries service shares this origin (Standalone, or behind one proxy); 404 elsewhere.
+    api('api/webhooks/stats?hours=24'),
   ]);
   if (mine !== session) return;
   const deadLetters = counts.status === 'fulfilled' ? await settle(() => deadLetterView(counts.value)) : counts;
   if (mine !== session) return;
 
-  const errors = [stats, receipts, outbox, deadLetters].filter((r) => r.status === 'rejected').map((r) => r.reason);
+  const errors = [stats, receipts, outbox, deadLetters, deliveries].filter((r) => r.status === 'rejected').map((r) => r.reason);
   if (errors.some((e) => e.status === 401)) return showLogin('The admin key was refused. Check it and enter it again.');
   if (errors.some((e) => e.code === 'admin_disabled')) return showLogin('The admin API is disabled on this Ingress: set ADMIN_API_KEY.');
-  setBanner(errors.length === 4 && errors.every((e) => e.code === 'unreachable') ? 'Ingress is not answering; retrying.' : '');
+  setBanner(errors.length === 5 && errors.every((e) => e.code === 'unreachable') ? 'Ingress is not answering; retrying.' : '');
 
   byId('board').hidden = false;
   byId('forget').hidden = false;
@@ -111,6 +113,8 @@ async function refresh(mine) {
   render('receipts', receipts, renderReceipts);
   render('outbox', outbox, renderOutbox);
   render('dead-letters', deadLetters, renderDeadLetters);
+  render('deliveries', deliveries.status === 'rejected' && deliveries.reason.status === 404
+    ? { status: 'fulfilled', value: null } : deliveries, renderDeliveries);
   byId('updated').textContent = `Updated ${new Date().toLocaleTimeString()}, every ${REFRESH_MS / 1000} s`;
 }
 
@@ -216,6 +220,29 @@ function renderReceipts(receipts) {
 function renderOutbox(outbox) {
   byId('outbox-pending').textContent = outbox ? String(outbox.pending) : '–';
   byId('outbox-oldest').textContent = outbox ? (outbox.pending > 0 ? age(outbox.oldestPendingAgeSeconds) : 'none') : '–';
+}
+
+function renderDeliveries(stats) {
+  const rows = (stats?.endpoints ?? []).map((e) => {
+    const ledger = document.createElement('span');
+    ledger.className = `status ${e.ledger.balanced ? 'published' : 'failed'}`;
+    ledger.textContent = e.ledger.balanced ? `balanced (${e.ledger.matched})` : `off: ${e.ledger.matched} matched`;
+    const name = cell(e.name || e.url);
+    name.title = e.url;
+    return row([
+      name,
+      cell(e.is_active ? 'enabled' : 'disabled'),
+      cell(String(e.successful_deliveries), 'num'),
+      cell(String(e.failed_deliveries), 'num'),
+      cell(String(e.pending_deliveries), 'num'),
+      cell(String(e.skipped_deliveries), 'num'),
+      cell(e.total_deliveries > 0 ? `${e.success_rate} %` : '–', 'num'),
+      cell(e.p95_response_time == null ? '–' : ms(Math.round(e.p95_response_time * 1000), false), 'num'),
+      cell(ledger),
+    ], { endpointId: e.id });
+  });
+  fill(byId('deliveries').querySelector('tbody'), rows,
+    stats ? 'No endpoints registered (POST /api/endpoints, or pipeline-ops endpoints add).' : 'No Deliveries service on this host.');
 }
 
 function replayButton(label, data) {

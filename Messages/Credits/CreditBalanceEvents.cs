@@ -16,3 +16,18 @@ public sealed record CreditsExhaustedV1
     public required decimal Balance { get; init; }
     public required DateTimeOffset At { get; init; }
 }
+
+/// <summary>Published when an operator's top-up was credited (once per top-up reference).</summary>
+public sealed record CreditsToppedUpV1
+{
+    public required string UserId { get; init; }
+    public required decimal Amount { get; init; }
+
+    /// <summary>The balance after the top-up.</summary>
+    public required decimal Balance { get; init; }
+
+    /// <summary>The operator's reference, which makes a repeated top-up apply once.</summary>
+    public required string Reference { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+}

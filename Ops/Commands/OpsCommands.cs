@@ -25,12 +25,14 @@ public static class OpsCommands
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("Pipeline operator tool: dead letters, outbox, test events.");
+        var root = new RootCommand("Pipeline operator tool: dead letters, outbox, test events, outbound webhook endpoints and deliveries.");
         root.Options.Add(RabbitMq);
         root.Options.Add(Management);
         root.Subcommands.Add(DeadLetterCommands.Build(ConnectAsync));
         root.Subcommands.Add(OutboxCommands.Build());
         root.Subcommands.Add(SendTestCommands.Build());
+        root.Subcommands.Add(DeliveriesCommands.Endpoints());
+        root.Subcommands.Add(DeliveriesCommands.Deliveries());
         return root;
     }
 

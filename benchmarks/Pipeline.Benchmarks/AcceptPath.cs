@@ -15,14 +15,19 @@ internal readonly record struct RunResult(double PerSecond, TimeSpan P50, TimeSp
 {
     public static RunResult Median(List<RunResult> runs) => runs.OrderBy(r => r.PerSecond).ElementAt(runs.Count / 2);
 
-    public override string ToString() =>
-        $"{PerSecond,7:0} webhooks/s   p50 {P50.TotalMilliseconds,6:0.00} ms   p99 {P99.TotalMilliseconds,6:0.00} ms   {AllocatedPerWebhook / 1024.0,6:0.0} KiB allocated per webhook";
+    public override string ToString() => Describe("webhook", "webhooks");
+
+    /// <param name="unit">What is counted: webhook, delivery, …</param>
+    public string Describe(string unit, string units) =>
+        $"{PerSecond,7:0} {units}/s   p50 {P50.TotalMilliseconds,6:0.00} ms   p99 {P99.TotalMilliseconds,6:0.00} ms   {AllocatedPerWebhook / 1024.0,6:0.0} KiB allocated per {unit}";
 }
 
 /// <summary>Runs two variants in turn (so drift on a shared machine hits both alike) and prints medians and ratios.</summary>
 internal static class Compare
 {
-    public static async Task PrintAsync(string heading, int rounds, (string Name, Func<Task<RunResult>> Run) baseline, (string Name, Func<Task<RunResult>> Run) candidate)
+    public static async Task PrintAsync(
+        string heading, int rounds, (string Name, Func<Task<RunResult>> Run) baseline, (string Name, Func<Task<RunResult>> Run) candidate,
+        string unit = "webhook", string units = "webhooks")
     {
         var baselineRuns = new List<RunResult>();
         var candidateRuns = new List<RunResult>();
@@ -36,8 +41,8 @@ internal static class Compare
         var c = RunResult.Median(candidateRuns);
         var width = Math.Max(baseline.Name.Length, candidate.Name.Length) + 2;
         Console.WriteLine(heading + ":");
-        Console.WriteLine($"  {baseline.Name.PadRight(width)}{b}");
-        Console.WriteLine($"  {candidate.Name.PadRight(width)}{c}");
+        Console.WriteLine($"  {baseline.Name.PadRight(width)}{b.Describe(unit, units)}");
+        Console.WriteLine($"  {candidate.Name.PadRight(width)}{c.Describe(unit, units)}");
         Console.WriteLine($"  {"ratio".PadRight(width)}{c.PerSecond / b.PerSecond:0.00}x throughput, " +
                           $"{c.P99.TotalMilliseconds / b.P99.TotalMilliseconds:0.00}x p99, {c.AllocatedPerWebhook / (double)b.AllocatedPerWebhook:0.00}x bytes allocated");
     }

@@ -5,6 +5,7 @@ using Pipeline.Benchmarks;
 // shared machine hits both alike.
 //   accept-path: the database work of accepting a webhook, Ingress's way against the straightforward way.
 //   http:        signed webhooks through a running Ingress against a bare endpoint that only verifies.
+//   deliveries:  outbound webhooks fanned out to local receivers against a bare HttpClient loop.
 var postgres = new Option<string?>("--postgres")
 {
     Description = "An Npgsql connection string; a throw-away database is created next to it (default: PIPELINE_TEST_POSTGRES, else SQLite)",
@@ -38,5 +39,16 @@ http.SetAction(async (parse, ct) =>
     await HttpBench.RunAsync(database, parse.GetValue(events), parse.GetValue(concurrency), parse.GetValue(rounds), ct);
 });
 
-var root = new RootCommand("Pipeline benchmarks: figures against a baseline measured in the same run.") { postgres, events, concurrency, rounds, acceptPath, http };
+var endpoints = new Option<int>("--endpoints") { Description = "deliveries: endpoints every event fans out to", DefaultValueFactory = _ => 10 };
+var deliveries = new Command("deliveries", "Outbound webhooks fanned out to local receivers: the Deliveries service against a bare HttpClient loop sending the same requests.")
+{
+    endpoints,
+};
+deliveries.SetAction(async (parse, ct) =>
+{
+    await using var database = await BenchDatabase.CreateAsync(parse.GetValue(postgres), ct);
+    await DeliveriesBench.RunAsync(database, parse.GetValue(events), parse.GetValue(endpoints), parse.GetValue(rounds), ct);
+});
+
+var root = new RootCommand("Pipeline benchmarks: figures against a baseline measured in the same run.") { postgres, events, concurrency, rounds, acceptPath, http, deliveries };
 return await root.Parse(args).InvokeAsync();

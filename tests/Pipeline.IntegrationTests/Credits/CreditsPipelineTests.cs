@@ -207,7 +207,9 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
         var lows = await DrainAsync(broker.Channel, lowQueue, 2);
         var exhausted = await DrainAsync(broker.Channel, exhaustedQueue, 2);
 
-        Assert.Equal(4, await pipeline.CountAsync("""SELECT count(*) FROM credits_outbox WHERE "SentAt" IS NOT NULL"""));
+        // Two alerts per account, plus the two top-ups' own announcements (credits.topped_up for outbound webhooks).
+        Assert.Equal(4, await pipeline.CountAsync("""SELECT count(*) FROM credits_outbox WHERE "SentAt" IS NOT NULL AND "MessageType" <> 'Pipeline.Messages.Credits.CreditsToppedUpV1'"""));
+        Assert.Equal(2, await pipeline.CountAsync("""SELECT count(*) FROM credits_outbox WHERE "SentAt" IS NOT NULL AND "MessageType" = 'Pipeline.Messages.Credits.CreditsToppedUpV1'"""));
         Assert.Equal(["c-1", "c-2"], lows.Select(m => m.GetProperty("userId").GetString()).Order());
         Assert.Equal(["c-1", "c-2"], exhausted.Select(m => m.GetProperty("userId").GetString()).Order());
         Assert.All(lows, m => Assert.True(Decimal(m, "balance") <= 1.0m && Decimal(m, "threshold") == 1.0m));

@@ -157,6 +157,7 @@ public sealed class IngressFuzzTests(ITestOutputHelper output)
             ["ConnectionStrings__Sandboxes"] = $"Data Source={data}/sandboxes.db",
             ["ConnectionStrings__Credits"] = $"Data Source={data}/credits.db",
             ["ConnectionStrings__Rooms"] = $"Data Source={data}/rooms.db",
+            ["ConnectionStrings__Deliveries"] = $"Data Source={data}/deliveries.db",
             ["Ingress__RateLimit__PerSecond"] = "1000000",
             ["Ingress__RateLimit__Burst"] = "1000000",
             ["Ingress__RateLimit__FailedVerificationsPerSecond"] = "1000000",

@@ -144,7 +144,12 @@ public sealed class PipelineTopology : IAsyncDisposable
         RunOpsAsync(new Dictionary<string, string>(), args);
 
     /// <summary>The same, with environment variables set (an empty value hides one this process has).</summary>
-    public async Task<(int ExitCode, string Output, string Error)> RunOpsAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public Task<(int ExitCode, string Output, string Error)> RunOpsAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunOpsProcessAsync(environment,
+            [.. args, "--rabbitmq", $"amqp://guest:guest@127.0.0.1:{_services.RabbitMq.Port}/{Name}", "--management", _services.RabbitMqManagement.ToString()]);
+
+    /// <summary>Runs pipeline-ops with exactly these arguments (no broker of a topology).</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunOpsProcessAsync(IReadOnlyDictionary<string, string> environment, IEnumerable<string> args)
     {
         var dll = Path.Combine(RepoPaths.Root, "Ops", "bin", RepoPaths.Configuration, "net10.0", "pipeline-ops.dll");
         var info = new System.Diagnostics.ProcessStartInfo("dotnet")
@@ -164,10 +169,6 @@ public sealed class PipelineTopology : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        info.ArgumentList.Add("--rabbitmq");
-        info.ArgumentList.Add($"amqp://guest:guest@127.0.0.1:{_services.RabbitMq.Port}/{Name}");
-        info.ArgumentList.Add("--management");
-        info.ArgumentList.Add(_services.RabbitMqManagement.ToString());
         using var process = System.Diagnostics.Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -294,6 +295,9 @@ public sealed record ConsumerService(string Name, string Project, string Assembl
 
     public static readonly ConsumerService Rooms =
         new("rooms", "Consumers/Rooms", "Pipeline.Consumers.Rooms", "Rooms", "rooms-livekit");
+
+    public static readonly ConsumerService Deliveries =
+        new("deliveries", "Consumers/Deliveries", "Pipeline.Consumers.Deliveries", "Deliveries", "deliveries-events");
 }
 
 public sealed class TopologyOptions

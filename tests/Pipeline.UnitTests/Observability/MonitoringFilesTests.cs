@@ -26,7 +26,9 @@ public sealed partial class MonitoringFilesTests
 
         Assert.Equal(
             ["PipelineConsumerFaults", "PipelineDeadLettersGrowing", "PipelineDeadLettersUnknown", "PipelineOutboxBacklogOld",
-             "PipelineOutboxPublishFailures", "PipelineServiceDown", "PipelineWebhookAcceptSlow", "PipelineWebhookRejectionSpike"],
+             "PipelineOutboxPublishFailures", "PipelineServiceDown", "PipelineWebhookAcceptSlow", "PipelineWebhookDeliveriesFailing",
+             "PipelineWebhookDeliverySlow", "PipelineWebhookEndpointFailing", "PipelineWebhookLedgerUnbalanced", "PipelineWebhookQueueBacklog",
+             "PipelineWebhookRejectionSpike"],
             rules.Select(r => Scalar(r, "alert")).Order(StringComparer.Ordinal));
         foreach (var rule in rules)
         {
@@ -42,6 +44,11 @@ public sealed partial class MonitoringFilesTests
         Assert.Contains("pipeline_outbox_oldest_pending_age_seconds", Scalar(backlog, "expr"));
         Assert.Contains("> 60", Scalar(backlog, "expr"));
         Assert.Equal("5m", Scalar(backlog, "for"));
+
+        // The outbound ledger is checked: an endpoint whose deliveries do not add up is an incident.
+        var ledger = rules.Single(r => Scalar(r, "alert") == "PipelineWebhookLedgerUnbalanced");
+        Assert.Equal("max(webhook_ledger_unbalanced_endpoints) > 0", Scalar(ledger, "expr"));
+        Assert.Equal("critical", Scalar((YamlMappingNode)ledger.Children["labels"], "severity"));
     }
 
     [Fact]
@@ -74,7 +81,8 @@ public sealed partial class MonitoringFilesTests
         var titles = panels.Select(p => p.GetProperty("title").GetString()).ToList();
         foreach (var wanted in new[] { "Webhooks accepted per provider", "Webhooks rejected per provider and reason", "Outbox pending rows",
                      "Publish latency (publish to broker confirm)", "Dead letters per queue", "Consumer throughput", "Credit deductions",
-                     "Active sandboxes", "Active rooms and participants" })
+                     "Active sandboxes", "Active rooms and participants", "Webhook deliveries by status", "Webhook delivery attempts by outcome",
+                     "Webhook delivery duration", "Webhook queue and endpoints", "Webhook ledger" })
         {
             Assert.Contains(wanted, titles);
         }
@@ -86,10 +94,13 @@ public sealed partial class MonitoringFilesTests
         var defined = DefinedPipelineMetrics();
         Assert.Contains("pipeline_outbox_oldest_pending_age_seconds", defined);
         Assert.Contains("pipeline_dead_letters", defined);
+        Assert.Contains("webhook_ledger_unbalanced_endpoints", defined);
 
         foreach (var path in new[] { AlertsPath, DashboardPath })
         {
-            var referenced = PipelineSeries().Matches(File.ReadAllText(path)).Select(m => m.Value).Distinct().ToList();
+            var text = File.ReadAllText(path);
+            var referenced = PipelineSeries().Matches(text).Concat(WebhookSeries().Matches(text)).Select(m => m.Value).Distinct().ToList();
+            Assert.Contains(referenced, s => s.StartsWith("webhook_", StringComparison.Ordinal));
             Assert.NotEmpty(referenced);
             foreach (var series in referenced)
             {
@@ -152,6 +163,7 @@ public sealed partial class MonitoringFilesTests
             {
                 typeof(PipelineMetrics).Assembly, typeof(IngressMetrics).Assembly, typeof(Consumers.Sandboxes.SandboxesExtensions).Assembly,
                 typeof(Consumers.Rooms.RoomsExtensions).Assembly, typeof(Consumers.Credits.CreditsExtensions).Assembly,
+                typeof(Consumers.Deliveries.DeliveriesExtensions).Assembly,
             }
             .SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
@@ -164,6 +176,10 @@ public sealed partial class MonitoringFilesTests
 
     [GeneratedRegex(@"\bpipeline_[a-z_]+[a-z]")]
     private static partial Regex PipelineSeries();
+
+    // Outbound webhook series keep the seed's names (webhook_deliveries_total, …).
+    [GeneratedRegex(@"\bwebhook_(deliveries|delivery|queue|endpoints|ledger)[a-z_]*[a-z]")]
+    private static partial Regex WebhookSeries();
 
     [GeneratedRegex(@"\bmasstransit_messaging_masstransit_[a-z_]+[a-z]")]
     private static partial Regex MassTransitSeries();

@@ -1,0 +1,60 @@
+using Microsoft.EntityFrameworkCore;
+using Pipeline.Persistence.Deliveries;
+
+namespace Pipeline.Consumers.Deliveries.Ledger;
+
+/// <summary>Counts and durations over a window, for one endpoint or all.</summary>
+public sealed record WindowStats(int Total, int Delivered, int Failed, int Pending, int Skipped, double? AverageMs, double? P95Ms)
+{
+    /// <summary>Delivered out of all deliveries in the window, in percent (the seed's success rate).</summary>
+    public double SuccessRate => Total == 0 ? 0 : Math.Round(100.0 * Delivered / Total, 2);
+}
+
+/// <summary>The queries behind the stats API, the ledger and the gauges.</summary>
+public sealed class DeliveryStats(DeliveriesDbContext db)
+{
+    /// <summary>Enabled endpoints, and those of them whose every attempt has failed since their last success.</summary>
+    public async Task<(int Active, int Failing)> EndpointCountsAsync(CancellationToken cancellationToken)
+    {
+        var enabled = db.Endpoints.AsNoTracking().Where(e => e.Enabled);
+        return (await enabled.CountAsync(cancellationToken), await enabled.CountAsync(e => e.FailingSince != null, cancellationToken));
+    }
+
+    public async Task<List<LedgerCount>> LedgerCountsAsync(Guid? endpointId, CancellationToken cancellationToken)
+    {
+        var rows = db.Deliveries.AsNoTracking();
+        if (endpointId is { } id)
+        {
+            rows = rows.Where(d => d.EndpointId == id);
+        }
+
+        var groups = await rows
+            .GroupBy(d => new { d.EndpointId, d.Status, Scheduled = d.NextAttemptAt != null })
+            .Select(g => new { g.Key.EndpointId, g.Key.Status, g.Key.Scheduled, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return groups.Select(g => new LedgerCount(g.EndpointId, g.Status, g.Scheduled, g.Count)).ToList();
+    }
+
+    /// <summary>Deliveries created since <paramref name="since"/> by state, and the duration of the attempts made since then.</summary>
+    public async Task<WindowStats> WindowAsync(Guid? endpointId, DateTime since, CancellationToken cancellationToken)
+    {
+        var deliveries = db.Deliveries.AsNoTracking().Where(d => d.CreatedAt >= since);
+        var attempts = db.Attempts.AsNoTracking().Where(a => a.StartedAt >= since);
+        if (endpointId is { } id)
+        {
+            deliveries = deliveries.Where(d => d.EndpointId == id);
+            attempts = attempts.Where(a => a.EndpointId == id);
+        }
+
+        var states = await deliveries.GroupBy(d => d.Status).Select(g => new { Status = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Status, g => g.Count, cancellationToken);
+        var count = await attempts.CountAsync(cancellationToken);
+        double? average = count == 0 ? null : await attempts.AverageAsync(a => a.DurationMs, cancellationToken);
+        // The 95th percentile as the attempt at that rank: portable across providers, one indexed sort.
+        double? p95 = count == 0 ? null : await attempts.OrderBy(a => a.DurationMs)
+            .Skip((int)Math.Ceiling(count * 0.95) - 1).Select(a => a.DurationMs).FirstAsync(cancellationToken);
+        int Of(string status) => states.GetValueOrDefault(status);
+        return new WindowStats(states.Values.Sum(), Of(DeliveryStatuses.Delivered), Of(DeliveryStatuses.Failed), Of(DeliveryStatuses.Pending),
+            Of(DeliveryStatuses.Skipped), average, p95);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net;
+using Npgsql;
+using Pipeline.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Pipeline.IntegrationTests.Deliveries;
+
+/// <summary>
+/// Outbound webhooks under faults, on real RabbitMQ and PostgreSQL: the Deliveries process killed outright in the
+/// middle of a burst, and a receiver that hangs beside a healthy one. Every run prints its figures.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class DeliveryFaultTests(TestServices services, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task Killing_the_deliveries_service_mid_burst_loses_no_event_for_any_endpoint()
+    {
+        var adminKey = DeliveryPipelineTests.NewAdminKey();
+        await using var pipeline = await PipelineTopology.StartAsync(services, DeliveryPipelineTests.Topology(adminKey, extra: new()
+        {
+            // A claim held by the killed process runs out after 20 s instead of 2 minutes.
+            ["Deliveries__Timeout"] = "00:00:05",
+            ["Deliveries__Lease"] = "00:00:20",
+        }));
+        await using var a = new WebhookReceiver();
+        await using var b = new WebhookReceiver();
+        var api = new DeliveriesClient(pipeline, adminKey);
+        await api.CreateAsync(a.Url, ["sandbox.*"]);
+        await api.CreateAsync(b.Url, ["sandbox.created"], scheme: "hmac-sha256");
+        var deliveries = pipeline.Consumers[ConsumerService.Deliveries];
+        const int beforeKill = 200, whileDown = 100;
+
+        var burst = PostAsync(pipeline, 0, beforeKill);
+        await Eventually.WaitAsync(() => Task.FromResult(a.Received.Count), n => n >= 40, Deadline, "the first deliveries to arrive", pipeline.Diagnostics);
+        deliveries.Kill();
+        var receivedAtKill = a.Received.Count + b.Received.Count;
+        await burst;
+        await PostAsync(pipeline, beforeKill, whileDown);
+        var restarted = Stopwatch.StartNew();
+        await deliveries.StartAsync();
+
+        const int events = beforeKill + whileDown;
+        await Eventually.WaitAsync(() => api.CountAsync("SELECT count(*) FROM webhook_deliveries WHERE \"Status\" = 'delivered'"), n => n == 2 * events,
+            Deadline, "every delivery to be delivered after the restart", pipeline.Diagnostics);
+        var drained = restarted.Elapsed;
+
+        var eventIds = await EventIdsAsync(pipeline);
+        Assert.Equal(events, eventIds.Count);
+        Assert.All(a.Received, r => Assert.Equal(EventIdOf(r), r.Header("webhook-id")));
+        foreach (var (receiver, name) in new[] { (a, "a"), (b, "b") })
+        {
+            var distinct = receiver.Received.Select(EventIdOf).ToHashSet();
+            Assert.True(eventIds.SetEquals(distinct), $"receiver {name} is missing {eventIds.Except(distinct).Count()} event(s)");
+            output.WriteLine($"receiver {name}: {receiver.Received.Count} requests for {distinct.Count} events ({receiver.Received.Count - distinct.Count} repeated after the kill)");
+        }
+
+        Assert.Equal(0, await api.CountAsync("SELECT count(*) FROM webhook_deliveries WHERE \"Status\" <> 'delivered'"));
+        output.WriteLine($"{events} events x 2 endpoints; Deliveries killed (SIGKILL) after {receivedAtKill} requests, {whileDown} more events while it was down; " +
+                         $"all {2 * events} delivered {drained.TotalSeconds:0.0} s after the restart (lease 20 s)");
+    }
+
+    [Fact]
+    public async Task A_hanging_receiver_does_not_slow_deliveries_to_a_healthy_one()
+    {
+        var adminKey = DeliveryPipelineTests.NewAdminKey();
+        await using var pipeline = await PipelineTopology.StartAsync(services, DeliveryPipelineTests.Topology(adminKey, extra: new()
+        {
+            ["Deliveries__Timeout"] = "00:00:10",
+            ["Deliveries__Lease"] = "00:00:30",
+        }));
+        await using var hanging = new WebhookReceiver { Hangs = true };
+        await using var healthy = new WebhookReceiver();
+        var api = new DeliveriesClient(pipeline, adminKey);
+        var hangingEndpoint = await api.CreateAsync(hanging.Url, ["sandbox.*"]);
+        var healthyEndpoint = await api.CreateAsync(healthy.Url, ["sandbox.*"]);
+        const int events = 150;
+
+        // One event first, so that what is measured is the steady state, not the first query compilations and connections.
+        await PostAsync(pipeline, -1, 1);
+        await healthy.WaitForAsync(1, pipeline.Diagnostics, Deadline);
+        var warmUp = healthy.Received.Single().Header("webhook-id");
+
+        var clock = Stopwatch.StartNew();
+        await PostAsync(pipeline, 0, events, parallel: 1);
+        var posted = clock.Elapsed;
+        await healthy.WaitForAsync(events + 1, pipeline.Diagnostics, Deadline);
+
+        // Per event: from the fan-out's commit (the delivery row) to its arrival at the healthy receiver.
+        var created = await CreatedAtAsync(pipeline, healthyEndpoint.Id);
+        var latencies = healthy.Received.Where(r => r.Header("webhook-id") != warmUp)
+            .Select(r => (r.At.UtcDateTime - created[r.Header("webhook-id")]).TotalMilliseconds).Order().ToList();
+        var p50 = latencies[latencies.Count / 2];
+        var p99 = latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
+        var claimed = (await StartedAtAsync(pipeline, healthyEndpoint.Id)).Select(x => (x.StartedAt - created[x.EventId]).TotalMilliseconds).Order().ToList();
+        output.WriteLine($"{events} events posted in {posted.TotalSeconds:0.0} s; healthy endpoint: p50 {p50:0} ms, p99 {p99:0} ms, max {latencies[^1]:0} ms " +
+                         $"from commit to arrival (commit to send: p50 {claimed[claimed.Count / 2]:0} ms, p99 {claimed[(int)Math.Ceiling(claimed.Count * 0.99) - 1]:0} ms); " +
+                         $"the hanging one got {hanging.Received.Count} requests, never answered");
+        Assert.True(p99 < 1000, $"p99 {p99:0} ms");
+        // Never more at once than its own slots (8), each held for the 10 s timeout.
+        Assert.InRange(hanging.Received.Count, 1, 8 * (2 + (int)(clock.Elapsed.TotalSeconds / 10)));
+        Assert.Equal(0, await api.CountAsync($"SELECT count(*) FROM webhook_deliveries WHERE \"EndpointId\" = '{hangingEndpoint.Id}' AND \"Status\" = 'delivered'"));
+    }
+
+    private static string EventIdOf(WebhookReceiver.Request request) =>
+        System.Text.Json.JsonDocument.Parse(request.Body).RootElement.GetProperty("id").GetString()!;
+
+    private static async Task PostAsync(PipelineTopology pipeline, int from, int count, int parallel = 8)
+    {
+        await Parallel.ForEachAsync(Enumerable.Range(from, count), new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, _) =>
+        {
+            using var response = await pipeline.PostE2bAsync(E2bEvents.V2("create", $"sbx-burst-{i}", DateTime.UtcNow));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        });
+    }
+
+    private static async Task<HashSet<string>> EventIdsAsync(PipelineTopology pipeline)
+    {
+        await using var connection = new NpgsqlConnection(pipeline.DatabaseOf("Deliveries"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT \"Id\" FROM webhook_events", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var ids = new HashSet<string>();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    private static async Task<List<(string EventId, DateTime StartedAt)>> StartedAtAsync(PipelineTopology pipeline, Guid endpointId)
+    {
+        await using var connection = new NpgsqlConnection(pipeline.DatabaseOf("Deliveries"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT d.\"EventId\", a.\"StartedAt\" FROM webhook_delivery_attempts a JOIN webhook_deliveries d ON d.\"Id\" = a.\"DeliveryId\" WHERE a.\"EndpointId\" = '{endpointId}'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var started = new List<(string, DateTime)>();
+        while (await reader.ReadAsync())
+        {
+            started.Add((reader.GetString(0), DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc)));
+        }
+
+        return started;
+    }
+
+    private static async Task<Dictionary<string, DateTime>> CreatedAtAsync(PipelineTopology pipeline, Guid endpointId)
+    {
+        await using var connection = new NpgsqlConnection(pipeline.DatabaseOf("Deliveries"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT \"EventId\", \"CreatedAt\" FROM webhook_deliveries WHERE \"EndpointId\" = '{endpointId}'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var created = new Dictionary<string, DateTime>();
+        while (await reader.ReadAsync())
+        {
+            created[reader.GetString(0)] = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+        }
+
+        return created;
+    }
+}
