@@ -38,6 +38,7 @@ public static partial class DeliveriesExtensions
             .RemoveAllLoggers();
 
         services.AddSingleton<DeliverySignal>();
+        services.AddSingleton<DeliveryHandoff>();
         services.AddSingleton<DeliverySender>();
         services.AddScoped<DeliveryStore>();
         services.AddScoped<DeliveryFanOut>();

@@ -44,6 +44,9 @@ public static class BusRegistration
             {
                 x.UsingInMemory((context, cfg) =>
                 {
+                    // As many messages at once as a RabbitMQ consumer has in hand (the default is one per core).
+                    cfg.ConcurrentMessageLimit = context.GetRequiredService<IOptions<BusOptions>>().Value.PrefetchCount;
+
                     // In-memory retries only: delay queues and isolation are RabbitMQ's.
                     using var _ = new EndpointPolicy(context.GetRequiredService<IOptions<BusOptions>>().Value, context.GetRequiredService<ILoggerFactory>())
                         .MakeCurrent();

@@ -13,7 +13,7 @@ namespace Pipeline.Consumers.Deliveries.FanOut;
 /// recover after re-enabling it delivers what it missed). Nothing is sent here; the lanes pick the rows up once they
 /// are committed.
 /// </summary>
-public sealed class DeliveryFanOut(DeliveriesDbContext db, IOptionsMonitor<DeliveriesOptions> options)
+public sealed class DeliveryFanOut(DeliveriesDbContext db, DeliveryHandoff handoff, IOptionsMonitor<DeliveriesOptions> options)
 {
     /// <summary>The endpoints subscribed to <paramref name="eventType"/>, enabled or not.</summary>
     public async Task<List<WebhookEndpoint>> SubscribersAsync(string eventType, CancellationToken cancellationToken)
@@ -23,10 +23,14 @@ public sealed class DeliveryFanOut(DeliveriesDbContext db, IOptionsMonitor<Deliv
     }
 
     /// <summary>Adds the event and a delivery of it to each endpoint; the caller saves (with its inbox row, if any).</summary>
-    public IReadOnlyList<WebhookDelivery> Add(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints)
+    public IReadOnlyList<WebhookDelivery> Add(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints) =>
+        Add(e, messageId, endpoints, out _);
+
+    private List<WebhookDelivery> Add(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints, out string payload)
     {
         var now = DateTime.UtcNow;
-        db.Events.Add(new WebhookEvent { Id = e.Id, EventType = e.Type, MessageId = messageId, Payload = e.Serialize(), CreatedAt = now });
+        payload = e.Serialize();
+        db.Events.Add(new WebhookEvent { Id = e.Id, EventType = e.Type, MessageId = messageId, Payload = payload, CreatedAt = now });
         var firstAttempt = now + RetryPolicy.FirstDelay(options.CurrentValue.EffectiveRetrySchedule(), Random.Shared.NextDouble());
         var deliveries = endpoints.Select(endpoint => new WebhookDelivery
         {
@@ -40,6 +44,39 @@ public sealed class DeliveryFanOut(DeliveriesDbContext db, IOptionsMonitor<Deliv
         }).ToList();
         db.Deliveries.AddRange(deliveries);
         return deliveries;
+    }
+
+    /// <summary>
+    /// As <see cref="Add(PublicEvent, Guid?, IReadOnlyList{WebhookEndpoint})"/>, and the deliveries due now whose lane in
+    /// this process has room are written already claimed by it (see <see cref="DeliveryHandoff"/>): after the commit,
+    /// <see cref="Handoff.Commit"/> passes them to their lanes; without a commit, <see cref="Handoff.Cancel"/> frees the room.
+    /// </summary>
+    public (IReadOnlyList<WebhookDelivery> Deliveries, Handoff Handoff) AddClaimed(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints)
+    {
+        var deliveries = Add(e, messageId, endpoints, out var payload);
+        var now = DateTime.UtcNow;
+        var token = $"{handoff.Owner}/{Guid.NewGuid():N}";
+        var until = now + options.CurrentValue.Lease;
+        var claimed = new List<ClaimedDelivery>();
+        foreach (var delivery in deliveries)
+        {
+            if (delivery.Status == DeliveryStatuses.Pending && delivery.NextAttemptAt <= now && handoff.TryReserve(delivery.EndpointId))
+            {
+                delivery.LockedBy = token;
+                delivery.LockedUntil = until;
+                claimed.Add(new ClaimedDelivery(delivery.Id, delivery.EndpointId, e.Id, e.Type, 0, 0, payload, token, until));
+            }
+        }
+
+        return (deliveries, new Handoff(handoff, claimed));
+    }
+
+    /// <summary>Deliveries written claimed for this process's lanes, waiting for their fan-out to commit.</summary>
+    public sealed class Handoff(DeliveryHandoff handoff, IReadOnlyList<ClaimedDelivery> claimed)
+    {
+        public void Commit() => handoff.Hand(claimed);
+
+        public void Cancel() => handoff.Cancel(claimed.Select(c => c.EndpointId));
     }
 
     public static IReadOnlyList<string> SubscriptionsOf(WebhookEndpoint endpoint) =>

@@ -68,22 +68,43 @@ public sealed partial class EventFanOutConsumer(
         }
 
         IReadOnlyList<WebhookDelivery> deliveries = [];
-        var applied = await Inbox.ApplyOnceAsync(db, messageId, Name, _ =>
+        DeliveryFanOut.Handoff? handoff = null;
+        bool applied;
+        try
         {
-            deliveries = fanOut.Add(e, messageId, endpoints);
-            return Task.CompletedTask;
-        }, context.CancellationToken);
+            applied = await Inbox.ApplyOnceAsync(db, messageId, Name, _ =>
+            {
+                (deliveries, handoff) = fanOut.AddClaimed(e, messageId, endpoints);
+                return Task.CompletedTask;
+            }, context.CancellationToken);
+        }
+        catch
+        {
+            handoff?.Cancel();
+            throw;
+        }
+
         effect.Complete(applied);
         if (!applied)
         {
+            handoff?.Cancel();
             LogDuplicate(logger, e.Type, e.Id, messageId);
             return;
         }
 
+        handoff?.Commit();
+
         DeliveriesMetrics.Created(deliveries);
         foreach (var delivery in deliveries.Where(d => d.Status == DeliveryStatuses.Pending))
         {
-            signal.Notify(delivery.EndpointId);
+            if (delivery.LockedBy is null)
+            {
+                signal.Notify(delivery.EndpointId);
+            }
+            else
+            {
+                signal.Wake(delivery.EndpointId);
+            }
         }
 
         LogFannedOut(logger, e.Type, e.Id, deliveries.Count(d => d.Status == DeliveryStatuses.Pending), deliveries.Count(d => d.Status == DeliveryStatuses.Skipped));

@@ -7,8 +7,9 @@ namespace Pipeline.Consumers.Deliveries.Sending;
 
 /// <summary>A delivery claimed for one attempt, with the bytes to send.</summary>
 /// <param name="ScheduleStart">Attempts made before the current round of the schedule (a resend starts a new one).</param>
+/// <param name="LeaseUntil">When the claim runs out and any sender may claim the delivery again.</param>
 public sealed record ClaimedDelivery(
-    Guid Id, Guid EndpointId, string EventId, string EventType, int Attempts, int ScheduleStart, string Payload, string ClaimToken);
+    Guid Id, Guid EndpointId, string EventId, string EventType, int Attempts, int ScheduleStart, string Payload, string ClaimToken, DateTime LeaseUntil);
 
 /// <summary>How an attempt ends for its delivery.</summary>
 /// <param name="NextAttemptAt">When it is tried again; null when it is now delivered or failed.</param>
@@ -53,7 +54,7 @@ public sealed class DeliveryStore(DeliveriesDbContext db, DeliveryFanOut fanOut)
         return await db.Deliveries.AsNoTracking()
             .Where(d => d.EndpointId == endpointId && d.LockedBy == token)
             .Join(db.Events.AsNoTracking(), d => d.EventId, e => e.Id,
-                (d, e) => new ClaimedDelivery(d.Id, d.EndpointId, d.EventId, d.EventType, d.Attempts, d.ScheduleStart, e.Payload, token))
+                (d, e) => new ClaimedDelivery(d.Id, d.EndpointId, d.EventId, d.EventType, d.Attempts, d.ScheduleStart, e.Payload, token, until))
             .ToListAsync(cancellationToken);
     }
 

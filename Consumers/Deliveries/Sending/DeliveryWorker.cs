@@ -16,10 +16,11 @@ public sealed partial class DeliveryWorker(
     IServiceScopeFactory scopes,
     DeliverySender sender,
     DeliverySignal signal,
+    DeliveryHandoff handoff,
     IOptionsMonitor<DeliveriesOptions> options,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
+    private readonly string _owner = handoff.Owner;
     private readonly Dictionary<Guid, EndpointLane> _lanes = [];
     private readonly ConcurrentDictionary<Guid, Task> _sends = new();
 
@@ -34,6 +35,8 @@ public sealed partial class DeliveryWorker(
     internal DeliveriesOptions Settings => options.CurrentValue;
 
     internal DeliverySignal Signal => signal;
+
+    internal DeliveryHandoff Handoff => handoff;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -306,6 +309,7 @@ public sealed partial class DeliveryWorker(
                     LogDelivered(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.StatusCode, ms);
                     break;
                 case DeliveryStatuses.Pending:
+                    signal.Notify(delivery.EndpointId); // its lane learns when the retry falls due
                     LogWillRetry(logger, delivery.EventType, delivery.EventId, delivery.EndpointId, delivery.Id, number, result.Error, record.NextAttemptAt);
                     break;
                 default:

@@ -19,12 +19,17 @@ internal sealed partial class EndpointLane : IAsyncDisposable
     private RateLimiter? _limiter;
     private int _inFlight;
 
+    // Deliveries handed over by the fan-out that may wait here, in sends' worth: enough to keep the lane busy between
+    // fan-outs, few enough that they are sent long before their claims run out.
+    private const int HandoffCapacity = 4;
+
     public EndpointLane(DeliveryWorker worker, EndpointTarget target, CancellationToken stopping)
     {
         _worker = worker;
         _target = target;
         _limiter = CreateLimiter(target.Endpoint.RateLimitPerSecond);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        worker.Handoff.Open(target.Endpoint.Id, HandoffCapacity * worker.Settings.MaxInFlightPerEndpoint);
         _loop = Task.Run(() => RunAsync(_stop.Token));
     }
 
@@ -45,11 +50,9 @@ internal sealed partial class EndpointLane : IAsyncDisposable
         _target = target;
     }
 
-    /// <summary>Stops claiming (the endpoint was disabled or deleted); sends already started finish and are recorded.</summary>
-    public void StopClaiming() => _stop.Cancel();
-
     public async ValueTask DisposeAsync()
     {
+        _worker.Handoff.Close(EndpointId);
         _stop.Cancel();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
@@ -65,42 +68,69 @@ internal sealed partial class EndpointLane : IAsyncDisposable
     private async Task RunAsync(CancellationToken stop)
     {
         var failures = 0;
+        var handoff = _worker.Handoff;
+        var signal = _worker.Signal;
+        // When the database is next looked at: at once (rows from before this lane started), then when told
+        // (Notify), when the next known delivery falls due, and at least every poll interval (other replicas' rows,
+        // claims that ran out).
+        var lookAt = DateTime.MinValue;
         while (!stop.IsCancellationRequested)
         {
             var settings = _worker.Settings;
-            var wait = settings.PollInterval;
+            var now = DateTime.UtcNow;
             var acquired = 0;
             try
             {
+                if (signal.TakeDatabaseWork(EndpointId))
+                {
+                    lookAt = now;
+                }
+
                 var inFlight = Volatile.Read(ref _inFlight);
                 var free = settings.MaxInFlightPerEndpoint - inFlight;
-
-                // Claim in batches: once half the slots are free (or none is busy), not for every slot that frees, so a
-                // busy endpoint costs one claim per few sends. At least half stay busy meanwhile.
-                if (free > 0 && (inFlight == 0 || free >= Math.Max(1, settings.MaxInFlightPerEndpoint / 2)))
+                if (free > 0 && now >= lookAt)
                 {
-                    acquired = await _worker.AcquireSlotsAsync(free, stop);
-                    var claimed = await _worker.ClaimAsync(EndpointId, acquired, stop);
-                    foreach (var delivery in claimed)
+                    // Claim in batches: once half the slots are free (or none is busy), not for every slot that frees, so a
+                    // busy endpoint costs one claim per few sends. At least half stay busy meanwhile. What was handed over
+                    // waits meanwhile (its claims are this process's; one that ran out is claimed here again).
+                    if (inFlight == 0 || free >= Math.Max(1, settings.MaxInFlightPerEndpoint / 2))
                     {
-                        Interlocked.Increment(ref _inFlight);
-                        _worker.Start(this, delivery, _target);
+                        acquired = await _worker.AcquireSlotsAsync(free, stop);
+                        var claimed = await _worker.ClaimAsync(EndpointId, acquired, stop);
+                        StartAll(claimed);
+                        _worker.ReleaseSlots(acquired - claimed.Count);
+                        var asked = acquired;
+                        acquired = 0;
+                        failures = 0;
+                        if (claimed.Count < asked)
+                        {
+                            // Drained: look again when the next delivery falls due, or after the poll interval.
+                            var due = await _worker.NextDueAsync(EndpointId, stop);
+                            var next = DateTime.UtcNow + settings.PollInterval;
+                            lookAt = due is { } d && d < next ? d : next;
+                        }
+
+                        continue;
+                    }
+                }
+                else if (free > 0 && handoff.Waiting(EndpointId) > 0)
+                {
+                    acquired = await _worker.AcquireSlotsAsync(Math.Min(free, handoff.Waiting(EndpointId)), stop);
+                    var taken = new List<ClaimedDelivery>(acquired);
+                    var margin = settings.Timeout + TimeSpan.FromSeconds(10);
+                    while (taken.Count < acquired && handoff.TryTake(EndpointId, out var delivery))
+                    {
+                        // Sent only if the attempt can be recorded before the claim runs out; else claimed again later.
+                        if (delivery.LeaseUntil - DateTime.UtcNow >= margin)
+                        {
+                            taken.Add(delivery);
+                        }
                     }
 
-                    _worker.ReleaseSlots(acquired - claimed.Count);
-                    var asked = acquired;
+                    StartAll(taken);
+                    _worker.ReleaseSlots(acquired - taken.Count);
                     acquired = 0;
-                    failures = 0;
-                    if (claimed.Count > 0 && claimed.Count == asked)
-                    {
-                        continue; // more may be due
-                    }
-
-                    if (await _worker.NextDueAsync(EndpointId, stop) is { } due)
-                    {
-                        var untilDue = due - DateTime.UtcNow;
-                        wait = untilDue <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : untilDue < wait ? untilDue : wait;
-                    }
+                    continue;
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -113,10 +143,21 @@ internal sealed partial class EndpointLane : IAsyncDisposable
                 _worker.ReleaseSlots(acquired);
                 failures++;
                 _worker.ClaimFailed(EndpointId, failures, ex);
-                wait = TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(failures, 8))));
+                lookAt = DateTime.UtcNow + TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(failures, 8))));
             }
 
-            await ((Task)_worker.Signal.WaitAsync(EndpointId, wait, stop)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var untilLook = lookAt - DateTime.UtcNow;
+            var wait = untilLook <= TimeSpan.Zero ? settings.PollInterval : untilLook < settings.PollInterval ? untilLook : settings.PollInterval;
+            await ((Task)signal.WaitAsync(EndpointId, wait, stop)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private void StartAll(List<ClaimedDelivery> deliveries)
+    {
+        foreach (var delivery in deliveries)
+        {
+            Interlocked.Increment(ref _inFlight);
+            _worker.Start(this, delivery, _target);
         }
     }
 
@@ -127,7 +168,7 @@ internal sealed partial class EndpointLane : IAsyncDisposable
     public void SendFinished()
     {
         Interlocked.Decrement(ref _inFlight);
-        _worker.Signal.Notify(EndpointId);
+        _worker.Signal.Wake(EndpointId);
     }
 
     private static async ValueTask AcquireAsync(RateLimiter limiter, CancellationToken cancellationToken)

@@ -80,7 +80,7 @@ public class RetryPolicyTests
     public void An_attempt_is_recorded_with_the_deliverys_next_state()
     {
         var settings = new DeliveriesOptions { RetrySchedule = [TimeSpan.Zero, TimeSpan.FromSeconds(10)] };
-        var delivery = new ClaimedDelivery(Guid.NewGuid(), Guid.NewGuid(), "evt_1", "sandbox.created", 0, 0, "{}", "token");
+        var delivery = new ClaimedDelivery(Guid.NewGuid(), Guid.NewGuid(), "evt_1", "sandbox.created", 0, 0, "{}", "token", DateTime.UtcNow.AddMinutes(2));
         var now = DateTime.UtcNow;
         SendResult Result(int? status, string? error = null) => new(now, TimeSpan.FromMilliseconds(12), status, "ok", error, null, SendOutcomes.Success);
 

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+
+namespace Pipeline.Consumers.Deliveries.Sending;
+
+/// <summary>
+/// Deliveries that this process's fan-out wrote already claimed, passed to their endpoint's lane in memory once the
+/// fan-out committed, so a fresh event is sent without a claim round trip or a poll. The rows are claimed in the
+/// database like any other (owner and lease), so a crash loses nothing: the leases run out and any replica claims
+/// them. Bounded per endpoint (four times <c>Deliveries:MaxInFlightPerEndpoint</c>): past that, rows are written
+/// unclaimed and the lane claims them from the database. Only endpoints with a running lane take any.
+/// </summary>
+public sealed class DeliveryHandoff
+{
+    private readonly ConcurrentDictionary<Guid, Queue> _queues = new();
+
+    /// <summary>This process as the owner of its claims.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>The lane of <paramref name="endpointId"/> started here: it takes hand-offs from now on.</summary>
+    public void Open(Guid endpointId, int capacity) => _queues[endpointId] = new Queue(capacity);
+
+    /// <summary>The lane stopped: what waits is dropped (claimed rows whose leases run out, then claimed again).</summary>
+    public void Close(Guid endpointId) => _queues.TryRemove(endpointId, out _);
+
+    /// <summary>
+    /// Reserves room for one delivery to <paramref name="endpointId"/>, before the fan-out writes it claimed. Without
+    /// room it is written unclaimed, and the lane is told to look in the database (<see cref="DeliverySignal.Notify"/>).
+    /// </summary>
+    public bool TryReserve(Guid endpointId) => _queues.TryGetValue(endpointId, out var queue) && queue.TryReserve();
+
+    /// <summary>The fan-out committed: the reserved deliveries go to their lanes.</summary>
+    public void Hand(IEnumerable<ClaimedDelivery> deliveries)
+    {
+        foreach (var delivery in deliveries)
+        {
+            if (_queues.TryGetValue(delivery.EndpointId, out var queue))
+            {
+                queue.Items.Enqueue(delivery);
+            }
+        }
+    }
+
+    /// <summary>The fan-out did not commit (or found a duplicate): the reservations are given back.</summary>
+    public void Cancel(IEnumerable<Guid> endpointIds)
+    {
+        foreach (var id in endpointIds)
+        {
+            if (_queues.TryGetValue(id, out var queue))
+            {
+                Interlocked.Decrement(ref queue.Reserved);
+            }
+        }
+    }
+
+    public int Waiting(Guid endpointId) => _queues.TryGetValue(endpointId, out var queue) ? queue.Items.Count : 0;
+
+    public bool TryTake(Guid endpointId, out ClaimedDelivery delivery)
+    {
+        delivery = null!;
+        if (!_queues.TryGetValue(endpointId, out var queue) || !queue.Items.TryDequeue(out var item))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref queue.Reserved);
+        delivery = item;
+        return true;
+    }
+
+    private sealed class Queue(int capacity)
+    {
+        public readonly ConcurrentQueue<ClaimedDelivery> Items = new();
+        public int Reserved;
+
+        public bool TryReserve()
+        {
+            if (Interlocked.Increment(ref Reserved) <= capacity)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref Reserved);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Pipeline.Consumers.Deliveries.Sending;
+
+namespace Pipeline.UnitTests.Deliveries;
+
+public sealed class DeliveryHandoffTests
+{
+    private static ClaimedDelivery Claimed(Guid endpointId, int n) =>
+        new(Guid.NewGuid(), endpointId, $"evt_{n}", "sandbox.created", 0, 0, "{}", "owner/token", DateTime.UtcNow.AddMinutes(2));
+
+    [Fact]
+    public void An_endpoint_without_a_running_lane_takes_nothing()
+    {
+        var handoff = new DeliveryHandoff();
+        Assert.False(handoff.TryReserve(Guid.NewGuid()));
+    }
+
+    [Fact]
+    public void Room_is_bounded_per_endpoint_and_freed_by_taking_or_cancelling()
+    {
+        var handoff = new DeliveryHandoff();
+        var a = Guid.NewGuid();
+        var b = Guid.NewGuid();
+        handoff.Open(a, 2);
+        handoff.Open(b, 1);
+
+        Assert.True(handoff.TryReserve(a));
+        Assert.True(handoff.TryReserve(a));
+        Assert.False(handoff.TryReserve(a));
+        Assert.True(handoff.TryReserve(b)); // one endpoint's backlog takes none of another's room
+
+        handoff.Cancel([a]);
+        Assert.True(handoff.TryReserve(a));
+        Assert.False(handoff.TryReserve(a));
+
+        handoff.Hand([Claimed(a, 1), Claimed(a, 2)]);
+        Assert.Equal(2, handoff.Waiting(a));
+        Assert.True(handoff.TryTake(a, out var first));
+        Assert.Equal("evt_1", first.EventId);
+        Assert.True(handoff.TryReserve(a));
+        Assert.False(handoff.TryReserve(a));
+    }
+
+    [Fact]
+    public void Nothing_waits_for_a_lane_that_stopped()
+    {
+        var handoff = new DeliveryHandoff();
+        var a = Guid.NewGuid();
+        handoff.Open(a, 4);
+        Assert.True(handoff.TryReserve(a));
+        handoff.Close(a);
+        handoff.Hand([Claimed(a, 1)]);
+
+        Assert.Equal(0, handoff.Waiting(a));
+        Assert.False(handoff.TryTake(a, out _));
+        Assert.False(handoff.TryReserve(a));
+    }
+
+    [Fact]
+    public void Concurrent_reservations_never_exceed_the_room()
+    {
+        var handoff = new DeliveryHandoff();
+        var a = Guid.NewGuid();
+        handoff.Open(a, 100);
+        var granted = 0;
+        Parallel.For(0, 10_000, _ =>
+        {
+            if (handoff.TryReserve(a))
+            {
+                Interlocked.Increment(ref granted);
+            }
+        });
+
+        Assert.Equal(100, granted);
+    }
+}
