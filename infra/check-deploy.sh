@@ -6,6 +6,8 @@
 #   2. The RabbitMQ definitions render (infra/rabbitmq/start.sh) to valid JSON; the policy takes the consumer queues
 #      and nothing else; the Kubernetes topology and cluster say the same as the compose broker.
 #   3. Every YAML file under infra/k8s parses, and the manifests hang together (selectors, Secrets, probes, ...).
+#      Every service with a Dockerfile is in compose, in Kubernetes (Deployment, Secret, image) and in prometheus.yml,
+#      on the ports of its appsettings.json; an outbound sender keeps its secure defaults everywhere.
 #   4. Each service's Dockerfile copies every project it needs, and its `dotnet publish` succeeds here with the
 #      service's own appsettings.json in the output.
 #      (Measured on 2 busy cores with a warm build: about 20 s; ./test.sh's build afterwards has nothing to redo.)
@@ -104,16 +106,20 @@ for name in ("rabbitmq", "sqlserver"):
 check(services.get("rabbitmq", {}).get("image", "").startswith("rabbitmq:3.13-management"), "compose: rabbitmq must be rabbitmq:3.13-management")
 check(services.get("sqlserver", {}).get("image") == "mcr.microsoft.com/mssql/server:2022-latest", "compose: sqlserver must be mssql/server:2022-latest")
 def port_mapping(p):
-    """host_ip (None when on every interface) and target of a long-form dict or a "[ip:]published:target[/proto]" string."""
+    """host_ip (None when on every interface), published and target of a long-form dict or a
+    "[ip:]published:target[/proto]" string."""
     if isinstance(p, dict):
-        return {"host_ip": p.get("host_ip"), "target": str(p.get("target"))}
+        return {"host_ip": p.get("host_ip"), "published": str(p.get("published")), "target": str(p.get("target"))}
     parts = str(p).split("/")[0].split(":")
-    return {"host_ip": parts[0] if len(parts) == 3 else None, "target": parts[-1]}
+    return {"host_ip": parts[0] if len(parts) == 3 else None, "published": parts[-2] if len(parts) > 1 else None,
+            "target": parts[-1]}
 
 apps = {n: s for n, s in services.items() if "build" in s}
 dockerfiles = []
+dockerfiles_by_app = {}
 for name, s in sorted(apps.items()):
     dockerfile = os.path.relpath(os.path.join(s["build"]["context"], s["build"].get("dockerfile", "Dockerfile")))
+    dockerfiles_by_app[name] = dockerfile
     if check(os.path.isfile(dockerfile), f"compose: {name} builds from {dockerfile}, which does not exist"):
         dockerfiles.append(dockerfile)
     for dep in ("sqlserver", "rabbitmq"):
@@ -151,10 +157,10 @@ policies = {p["name"]: p for p in definitions["policies"]}
 policy = policies.get("consumer-queues")
 if check(policy is not None, "definitions: policy consumer-queues is missing"):
     pattern = re.compile(policy["pattern"])
-    for queue in ("sandboxes-lifecycle", "rooms-livekit", "credits-usage"):
+    for queue in ("sandboxes-lifecycle", "rooms-livekit", "credits-usage", "deliveries-events"):
         check(pattern.search(queue) is not None, f"definitions: policy consumer-queues must apply to {queue}")
     # pipeline-ops browses _error queues by requeueing (each time a delivery); the poison queue must not loop.
-    for queue in ("sandboxes-lifecycle_error", "rooms-livekit_skipped", "host_PipelineIngress_bus_abc123",
+    for queue in ("sandboxes-lifecycle_error", "rooms-livekit_skipped", "deliveries-events_error", "host_PipelineIngress_bus_abc123",
                   "amq.gen-abc", "pipeline_poison"):
         check(pattern.search(queue) is None, f"definitions: policy consumer-queues must not apply to {queue}")
     dlx = policy["definition"].get("dead-letter-exchange")
@@ -254,6 +260,56 @@ check({n for n in deployments} <= {d["spec"]["selector"]["matchLabels"]["app.kub
       "k8s: every Deployment needs a PodDisruptionBudget")
 ok(f"infra/k8s: {len(k8s_files)} YAML files parse; {len(objects)} objects in namespace {', '.join(sorted(namespaces))}; "
    "selectors, Secrets, ConfigMaps, probes, resources, HPA and PDBs consistent")
+
+# --- every service everywhere: a Dockerfile in the tree is a service; compose, k8s and Prometheus must all know it ---
+def service_dockerfiles():
+    found = []
+    for directory, subdirs, files in os.walk("."):
+        subdirs[:] = [d for d in subdirs if not d.startswith(".") and d not in ("bin", "obj", "node_modules", "TestResults")]
+        found += [os.path.relpath(os.path.join(directory, f)) for f in files if f == "Dockerfile"]
+    return sorted(found)
+
+compose_by_dockerfile = {dockerfiles_by_app[n]: n for n in apps}
+kustomize_images = {i["name"] for docs in k8s_docs.values() for d in docs if d.get("kind") == "Kustomization" for i in d.get("images", [])}
+prometheus = yaml.safe_load(open("infra/prometheus/prometheus.yml"))
+scrape_targets = {j["job_name"]: [t for c in j.get("static_configs", []) for t in c.get("targets", [])] for j in prometheus["scrape_configs"]}
+all_dockerfiles = service_dockerfiles()
+for dockerfile in all_dockerfiles:
+    name = compose_by_dockerfile.get(dockerfile)
+    if not check(name is not None, f"compose: no service builds {dockerfile}"):
+        continue
+    # The ports a developer knows from running it locally (appsettings.json) are the ones compose publishes.
+    settings = json.load(open(os.path.join(os.path.dirname(dockerfile), "appsettings.json")))
+    public_port = re.search(r":(\d+)/?$", settings.get("Urls", ""))
+    management_port = str(settings.get("Management", {}).get("Port"))
+    if not check(public_port and management_port.isdigit(), f"{dockerfile}: the appsettings.json beside it needs Urls with a port and Management:Port"):
+        continue
+    public_port = public_port.group(1)
+    published = {p["target"]: p["published"] for p in (port_mapping(p) for p in apps[name].get("ports", []))}
+    check(published.get("8080") == public_port, f"compose: {name} must publish its public port 8080 on {public_port} (Urls in its appsettings.json)")
+    check(published.get("8081") in (None, management_port), f"compose: {name} must publish its management port 8081 on {management_port} or not at all")
+    check(f"127.0.0.1:{management_port}" in scrape_targets.get(f"pipeline-{name}", []),
+          f"infra/prometheus/prometheus.yml: job pipeline-{name} must scrape 127.0.0.1:{management_port}")
+    if not check(name in deployments, f"k8s: no Deployment {name} (compose has service {name})"):
+        continue
+    image = f"registry.example.com/pipeline/{name}"
+    pod = deployments[name]["spec"]["template"]["spec"]
+    check(all(c["image"].split(":")[0] == image for c in pod["containers"]), f"k8s: Deployment {name} must run {image}")
+    check(image in kustomize_images, f"infra/k8s/kustomization.yaml: images must list {image}")
+    check(any(v.get("secret", {}).get("secretName") == f"pipeline-{name}" for v in pod.get("volumes", [])),
+          f"k8s: Deployment {name} must mount its Secret pipeline-{name}")
+check(set(deployments) == set(apps), f"k8s: Deployments {sorted(deployments)} differ from the compose services {sorted(apps)}")
+
+# An outbound sender is told it may reach private networks or plain http:// only on purpose, never by the deployment.
+for where, env in ([(f"compose: {n}", s.get("environment", {})) for n, s in apps.items()]
+                   + [(f"k8s: Deployment {n}", {e["name"]: e.get("value") for c in d["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])})
+                      for n, d in deployments.items()]
+                   + [(f"k8s: {d['kind']} {d['metadata']['name']}", {**(d.get("data") or {}), **(d.get("stringData") or {})})
+                      for d in by_kind.get("ConfigMap", []) + by_kind.get("Secret", [])]):
+    for key in ("Deliveries__AllowPrivateNetworks", "Deliveries__AllowHttp"):
+        check(str(env.get(key, "false")).lower() == "false", f"{where}: {key} must stay false (the secure default)")
+ok(f"{len(all_dockerfiles)} services ({', '.join(sorted(compose_by_dockerfile.values()))}) in compose, k8s and prometheus.yml on the ports "
+   "of their appsettings.json; outbound webhooks to public HTTPS receivers only")
 
 # --- Dockerfiles: every project the service needs is copied; publish as the Dockerfile does ---
 def project_closure(csproj, seen=None):
