@@ -66,6 +66,7 @@ public static class EventCatalogue
         ["egress_started"] = EgressStarted,
         ["egress_updated"] = EgressUpdated,
         ["egress_ended"] = EgressEnded,
+        ["recording_finished"] = EgressEnded, // older LiveKit's name for a finished recording
         ["ingress_started"] = IngressStarted,
         ["ingress_ended"] = IngressEnded,
     };

@@ -95,6 +95,7 @@ public class BusEventMapperTests
     [InlineData("track_published", "track.published")]
     [InlineData("track_unpublished", "track.unpublished")]
     [InlineData("egress_ended", "egress.ended")]
+    [InlineData("recording_finished", "egress.ended")]
     public void LiveKit_events_become_room_participant_track_and_egress_events(string liveKitEvent, string type)
     {
         var data = Data(BusEventMapper.Map(new LiveKitEventV1
