@@ -74,6 +74,9 @@ public sealed class StaleSandboxTests(TestServices services)
             n => n == 0, Deadline, "the sandboxes outbox to be published", pipeline.Diagnostics);
         Assert.Equal(3, await pipeline.CountAsync("SELECT count(*) FROM sandboxes_outbox", "Sandboxes"));
         Assert.Equal(3, receiver.Received.Count);
+        var status = await pipeline.RunOpsAsync("outbox", "status", "--provider", "PostgreSql", "--connection", pipeline.DatabaseOf("Sandboxes"));
+        Assert.True(status.ExitCode == 0, status.Output + status.Error);
+        Assert.Contains("sandboxes_outbox: 0 pending", status.Output);
 
         var fresh = (await pipeline.GetSandboxAsync("sbx-fresh"))!.Value;
         Assert.False(fresh.GetProperty("stale").GetBoolean());
