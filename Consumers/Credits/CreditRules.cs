@@ -1,12 +1,15 @@
 namespace Pipeline.Consumers.Credits;
 
 /// <summary>A balance before and after one ledger entry, with the transitions that entry caused.</summary>
-public readonly record struct BalanceChange(decimal Before, decimal Amount, decimal After, bool IsLow, bool IsExhausted, bool BecameLow, bool BecameExhausted);
+/// <param name="Uncovered">Credits of a usage the balance did not pay for because it may not go below zero.</param>
+public readonly record struct BalanceChange(
+    decimal Before, decimal Amount, decimal After, bool IsLow, bool IsExhausted, bool BecameLow, bool BecameExhausted, decimal Uncovered = 0);
 
 /// <summary>
 /// The credit arithmetic, with no I/O: quota → credits, deductions and top-ups, and the two transitions that are
-/// announced. A deduction is never refused (the balance may go negative); a transition is announced only by the
-/// deduction that crosses it, so each crossing is announced once.
+/// announced. A deduction is never refused (the call already happened): the balance goes negative, or, where it may
+/// not, stops at zero and the rest is recorded as uncovered. A transition is announced only by the deduction that
+/// crosses it, so each crossing is announced once.
 /// </summary>
 public static class CreditRules
 {
@@ -25,17 +28,23 @@ public static class CreditRules
     }
 
     /// <param name="credits">The amount to take, 0 or more.</param>
-    public static BalanceChange Deduct(decimal balance, decimal credits, decimal lowThreshold)
+    /// <param name="allowNegative">false: take at most what the balance holds (nothing from a balance at or below zero).</param>
+    public static BalanceChange Deduct(decimal balance, decimal credits, decimal lowThreshold, bool allowNegative = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(credits);
-        var after = balance - credits;
+        var taken = allowNegative ? credits : Math.Min(credits, Math.Max(balance, 0));
+        var after = balance - taken;
         return new BalanceChange(
-            balance, -credits, after,
+            balance, -taken, after,
             IsLow: after <= lowThreshold,
             IsExhausted: after <= 0,
             BecameLow: balance > lowThreshold && after <= lowThreshold,
-            BecameExhausted: balance > 0 && after <= 0);
+            BecameExhausted: balance > 0 && after <= 0,
+            Uncovered: credits - taken);
     }
+
+    /// <summary>Whether a balance pays for a call of <paramref name="credits"/> without going below zero.</summary>
+    public static bool Covers(decimal balance, decimal credits) => credits <= balance;
 
     /// <param name="credits">The amount to add, greater than 0 (see <see cref="ValidateTopUp"/>).</param>
     public static BalanceChange TopUp(decimal balance, decimal credits, decimal lowThreshold)

@@ -1,13 +1,16 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Access;
 using Pipeline.Persistence.Credits;
 
 namespace Pipeline.Consumers.Credits;
 
 /// <summary>
-/// GET /api/accounts/{userId}, GET /api/accounts/{userId}/ledger, GET /api/webhook-logs?status=failed and
+/// GET /api/accounts/{userId}, GET /api/accounts/{userId}/ledger, GET /api/accounts/{userId}/allowance?quota=N,
+/// GET /api/webhook-logs?status=failed and
 /// GET /api/webhook-logs/summary (read key or admin key); POST /api/accounts/{userId}/top-ups (admin key).
 /// </summary>
 public static class CreditsApi
@@ -27,6 +30,24 @@ public static class CreditsApi
             await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.UserId == userId, ct) is { } account
                 ? Results.Ok(AccountView.From(account))
                 : NotFound(userId)).RequireReadKey();
+
+        // A gateway's pre-check before a call: one row read by its key, nothing written.
+        accounts.MapGet("/{userId}/allowance", async (string userId, string? quota, CreditsDbContext db, IOptionsMonitor<CreditsOptions> options, CancellationToken ct) =>
+        {
+            if (!long.TryParse(quota, NumberStyles.None, CultureInfo.InvariantCulture, out var units))
+            {
+                return BadRequest("bad_quota", "quota must be a whole number of quota units, 0 or more (new-api: 500000 = 1 USD).");
+            }
+
+            var balance = await db.Accounts.AsNoTracking().Where(a => a.UserId == userId).Select(a => (decimal?)a.Balance).FirstOrDefaultAsync(ct);
+            if (balance is not { } current)
+            {
+                return NotFound(userId);
+            }
+
+            var credits = CreditRules.ToCredits(units, options.CurrentValue.QuotaPerCredit);
+            return Results.Ok(new AllowanceView(userId, units, CreditRules.Trim(credits), CreditRules.Trim(current), CreditRules.Covers(current, credits)));
+        }).RequireReadKey();
 
         accounts.MapGet("/{userId}/ledger", async (string userId, int? limit, long? before, CreditsDbContext db, CancellationToken ct) =>
         {
@@ -143,6 +164,9 @@ public static class CreditsApi
     private static IResult BadRequest(string error, string message) => Results.BadRequest(new { error, message });
 }
 
+/// <param name="Covered">Whether the balance pays for the call without going below zero.</param>
+public sealed record AllowanceView(string UserId, long Quota, decimal Credits, decimal Balance, bool Covered);
+
 public sealed record TopUpRequest(decimal? Amount, string? Reference);
 
 public sealed record TopUpResponse(string UserId, decimal Balance, bool Duplicate, LedgerEntryView Entry);
@@ -157,12 +181,12 @@ public sealed record AccountView(
 }
 
 public sealed record LedgerEntryView(
-    Guid Id, long Sequence, string Kind, decimal Amount, decimal BalanceAfter, string Reference, string? Model, long? Quota,
-    DateTime? OccurredAt, DateTime CreatedAt)
+    Guid Id, long Sequence, string Kind, decimal Amount, decimal BalanceAfter, decimal? Uncovered, string Reference, string? Model,
+    long? Quota, DateTime? OccurredAt, DateTime CreatedAt)
 {
     public static LedgerEntryView From(LedgerEntry e) => new(
-        e.Id, e.Sequence, e.Kind, CreditRules.Trim(e.Amount), CreditRules.Trim(e.BalanceAfter), e.Reference, e.Model, e.Quota,
-        e.OccurredAt, e.CreatedAt);
+        e.Id, e.Sequence, e.Kind, CreditRules.Trim(e.Amount), CreditRules.Trim(e.BalanceAfter), e.Uncovered is { } u ? CreditRules.Trim(u) : null,
+        e.Reference, e.Model, e.Quota, e.OccurredAt, e.CreatedAt);
 }
 
 /// <param name="NextBefore">Pass as <c>?before=</c> for the next (older) page; null on the last page.</param>

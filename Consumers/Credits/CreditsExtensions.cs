@@ -23,7 +23,7 @@ public static class CreditsExtensions
         services.AddHealthChecks().AddDbContextCheck<CreditsDbContext>("credits-database", tags: [ServiceDefaults.ReadyTag]);
 
         services.AddOptions<CreditsOptions>().BindConfiguration(CreditsOptions.Section).ValidateOnStart()
-            .KeepLastValidOnReload(o => $"{o.AdminApiKeys.Count} admin key(s), low mark {o.LowBalanceThreshold}");
+            .KeepLastValidOnReload(o => $"{o.AdminApiKeys.Count} admin key(s), low mark {o.LowBalanceThreshold}, negative balances {(o.AllowNegative ? "allowed" : "not allowed")}");
         services.AddSingleton<CreditsOptionsSetup>();
         services.AddSingleton<IPostConfigureOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());
         services.AddSingleton<IValidateOptions<CreditsOptions>>(sp => sp.GetRequiredService<CreditsOptionsSetup>());

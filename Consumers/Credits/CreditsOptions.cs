@@ -18,6 +18,12 @@ public sealed class CreditsOptions
     /// <summary>The first usage of a user nobody has topped up yet opens an account at 0 (and takes it negative).</summary>
     public bool CreateUnknownAccounts { get; set; } = true;
 
+    /// <summary>
+    /// true: a usage is deducted in full and the balance may go negative. false: the balance stops at zero and the part
+    /// of a usage it did not cover is recorded on the ledger entry as uncovered (the call already happened) and counted.
+    /// </summary>
+    public bool AllowNegative { get; set; } = true;
+
     /// <summary>A deduction that takes a balance from above this to at or below it publishes <c>CreditBalanceLowV1</c>.</summary>
     public decimal LowBalanceThreshold { get; set; } = 1.0m;
 

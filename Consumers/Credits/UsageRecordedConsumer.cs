@@ -89,6 +89,13 @@ public sealed partial class UsageRecordedConsumer(
 
                 LogDeducted(logger, CreditRules.Trim(-outcome.Change.Amount), e.UserId, e.RequestId, e.Quota,
                     CreditRules.Trim(outcome.Change.Before), CreditRules.Trim(outcome.Change.After));
+                if (outcome.Change.Uncovered > 0)
+                {
+                    CreditsMetrics.Uncovered.Inc();
+                    CreditsMetrics.UncoveredCredits.Inc((double)outcome.Change.Uncovered);
+                    LogUncovered(logger, e.UserId, e.RequestId, CreditRules.Trim(outcome.Change.Uncovered), outcome.EntryId);
+                }
+
                 break;
         }
     }
@@ -126,7 +133,8 @@ public sealed partial class UsageRecordedConsumer(
                 db.Accounts.Add(account);
             }
 
-            var change = CreditRules.Deduct(account.Balance, CreditRules.ToCredits(e.Quota, settings.QuotaPerCredit), settings.LowBalanceThreshold);
+            var change = CreditRules.Deduct(
+                account.Balance, CreditRules.ToCredits(e.Quota, settings.QuotaPerCredit), settings.LowBalanceThreshold, settings.AllowNegative);
             var entry = new LedgerEntry
             {
                 Id = Guid.CreateVersion7(),
@@ -135,6 +143,7 @@ public sealed partial class UsageRecordedConsumer(
                 Kind = LedgerKinds.Deduction,
                 Amount = change.Amount,
                 BalanceAfter = change.After,
+                Uncovered = change.Uncovered > 0 ? change.Uncovered : null,
                 Reference = e.RequestId,
                 Model = Truncate(e.ModelName, MaxModelLength),
                 Quota = e.Quota,
@@ -258,6 +267,10 @@ public sealed partial class UsageRecordedConsumer(
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Deducted {Credits} credits from {UserId} for request {RequestId} ({Quota} quota): balance {Before} -> {After}")]
     private static partial void LogDeducted(ILogger logger, decimal credits, string userId, string requestId, long quota, decimal before, decimal after);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Usage of {UserId} for request {RequestId} went {Uncovered} credits beyond the balance: recorded with the balance at 0 and the rest flagged uncovered on entry {EntryId} (Credits:AllowNegative=false)")]
+    private static partial void LogUncovered(ILogger logger, string userId, string requestId, decimal uncovered, Guid? entryId);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Request {RequestId} for {UserId} was deducted before (entry {EntryId}); message {MessageId} acknowledged without effect")]

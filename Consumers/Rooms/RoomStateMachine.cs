@@ -39,8 +39,12 @@ public static class LiveKitEventNames
     public const string EgressUpdated = "egress_updated";
     public const string EgressEnded = "egress_ended";
 
+    /// <summary>The name older LiveKit deployments (and the seed's guide) give a finished recording: an egress that ended.</summary>
+    public const string RecordingFinished = "recording_finished";
+
     public static bool AffectsRoom(string name) => name is RoomStarted or RoomFinished or ParticipantJoined or ParticipantLeft
-        or ParticipantConnectionAborted or TrackPublished or TrackUnpublished or EgressStarted or EgressUpdated or EgressEnded;
+        or ParticipantConnectionAborted or TrackPublished or TrackUnpublished or EgressStarted or EgressUpdated or EgressEnded
+        or RecordingFinished;
 }
 
 /// <summary>One room with everything under it, as loaded for one event.</summary>
@@ -128,7 +132,8 @@ public static class RoomStateMachine
                 }
 
                 break;
-            case LiveKitEventNames.EgressStarted or LiveKitEventNames.EgressUpdated or LiveKitEventNames.EgressEnded:
+            case LiveKitEventNames.EgressStarted or LiveKitEventNames.EgressUpdated or LiveKitEventNames.EgressEnded
+                or LiveKitEventNames.RecordingFinished:
                 Egress(aggregate, e, at);
                 break;
         }
@@ -277,13 +282,20 @@ public static class RoomStateMachine
         egress.Locations = MergeLocations(egress.Locations, x.Locations);
     }
 
-    /// <summary>LiveKit's EGRESS_COMPLETE → complete; protojson omits EGRESS_STARTING (the zero value), so the event name fills in.</summary>
+    /// <summary>
+    /// LiveKit's EGRESS_COMPLETE → complete; protojson omits EGRESS_STARTING (the zero value), so the event name fills
+    /// in. A finished recording is ended whatever progress it reports: its name says the egress is over.
+    /// </summary>
     public static string EgressStatus(string? status, string eventName, string? error)
     {
         if (!string.IsNullOrWhiteSpace(status))
         {
             var s = status.Trim();
-            return (s.StartsWith("EGRESS_", StringComparison.OrdinalIgnoreCase) ? s[7..] : s).ToLowerInvariant();
+            var name = (s.StartsWith("EGRESS_", StringComparison.OrdinalIgnoreCase) ? s[7..] : s).ToLowerInvariant();
+            if (eventName != LiveKitEventNames.RecordingFinished || EgressRank(name) == EndedRank)
+            {
+                return name;
+            }
         }
 
         return eventName switch
@@ -294,12 +306,14 @@ public static class RoomStateMachine
         };
     }
 
+    private const int EndedRank = 3;
+
     private static int EgressRank(string status) => status switch
     {
         "starting" => 0,
         "active" => 1,
         "ending" => 2,
-        "complete" or "failed" or "aborted" or "limit_reached" => 3,
+        "complete" or "failed" or "aborted" or "limit_reached" => EndedRank,
         _ => 1,
     };
 

@@ -103,9 +103,9 @@ public sealed record TrackView(
 }
 
 public sealed record EgressView(
-    string EgressId, string Status, DateTime? StartedAt, DateTime? EndedAt, string? Error, IReadOnlyList<string> Locations)
+    string EgressId, string Status, DateTime? StartedAt, DateTime? EndedAt, double? DurationSeconds, string? Error, IReadOnlyList<string> Locations)
 {
     public static EgressView From(EgressResult g) => new(
-        g.EgressId, g.Status, g.StartedAt, g.EndedAt, g.Error,
+        g.EgressId, g.Status, g.StartedAt, g.EndedAt, g is { StartedAt: { } s, EndedAt: { } e } ? Math.Max(0, (e - s).TotalSeconds) : null, g.Error,
         g.Locations is null ? [] : JsonSerializer.Deserialize<List<string>>(g.Locations) ?? []);
 }

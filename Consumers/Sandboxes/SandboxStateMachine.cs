@@ -15,7 +15,8 @@ public static class SandboxStates
 /// created → running ⇄ paused → killed. Events arrive late and more than once, so the sandbox keeps the
 /// state-changing events it has seen and replays them in time order (ties go to the later lifecycle step) each
 /// time one is added: the outcome, billed seconds included, is the same whatever the arrival order. Killed is
-/// final. Details (template, team, creation time) are filled in by whichever event brings them.
+/// final. Details (template, team, creation time) are filled in by whichever event brings them. A stale mark is
+/// cleared by an event newer than any seen before (the sandbox spoke again) and by the kill.
 /// </summary>
 public static class SandboxStateMachine
 {
@@ -41,6 +42,11 @@ public static class SandboxStateMachine
         if (e.Label == SandboxLabels.Create && (sandbox.CreatedAt is null || at < sandbox.CreatedAt))
         {
             sandbox.CreatedAt = at;
+        }
+
+        if (isNewest || sandbox.State == SandboxStates.Killed)
+        {
+            sandbox.StaleAt = null;
         }
 
         sandbox.LastEventAt = current is null || at > sandbox.LastEventAt ? at : sandbox.LastEventAt;

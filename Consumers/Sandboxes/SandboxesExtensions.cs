@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Outbox;
 using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
@@ -9,7 +10,7 @@ using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.Consumers.Sandboxes;
 
-/// <summary>The Sandboxes service on one screen: its tables, its consumer, its read API.</summary>
+/// <summary>The Sandboxes service on one screen: its tables and outbox, its consumer, the stale check, its read API.</summary>
 public static class SandboxesExtensions
 {
     public static WebApplicationBuilder AddSandboxes(this WebApplicationBuilder builder)
@@ -20,6 +21,9 @@ public static class SandboxesExtensions
         builder.Services.AddOptions<SandboxesOptions>().BindConfiguration(SandboxesOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         builder.Services.AddPurgeJob<SandboxesDbContext, Sandbox, SandboxesOptions>(o => o.KilledRetention, SandboxRetention.PurgeBatchAsync);
+        // Stale sandboxes are announced through this service's own outbox, in the transaction that marks them.
+        builder.Services.AddPipelineOutbox<SandboxesDbContext>();
+        builder.Services.AddHostedService<StaleSandboxDetector>();
         builder.Services.AddInboxRetention<SandboxesDbContext>();
         builder.Services.AddTableRowCounts<SandboxesDbContext>();
         builder.Services.AddPeriodicMeasure<SandboxesDbContext>("active sandboxes", async (db, ct) =>

@@ -12,11 +12,11 @@ public static class OutboxMessageTypes
         .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace?.StartsWith("Pipeline.Messages.", StringComparison.Ordinal) == true)
         .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
 
-    // Generic-source deliveries and top-up announcements are offered to whoever subscribes (the Deliveries service,
-    // which a deployment may leave out); with no subscriber yet, unroutable is fine. Every other contract has a
-    // consumer service that must receive it, so unroutable means "not yet" and retries.
+    // Generic-source deliveries, top-up and stale-sandbox announcements are offered to whoever subscribes (the
+    // Deliveries service, which a deployment may leave out); with no subscriber yet, unroutable is fine. Every other
+    // contract has a consumer service that must receive it, so unroutable means "not yet" and retries.
     private static readonly HashSet<Type> OptionalSubscribers =
-        [typeof(Pipeline.Messages.Webhooks.WebhookReceivedV1), typeof(Pipeline.Messages.Credits.CreditsToppedUpV1)];
+        [typeof(Pipeline.Messages.Webhooks.WebhookReceivedV1), typeof(Pipeline.Messages.Credits.CreditsToppedUpV1), typeof(SandboxStaleV1)];
 
     /// <summary>Whether publishing must fail (and be retried) while no queue is bound for the type.</summary>
     public static bool RequiresSubscriber(Type type) => !OptionalSubscribers.Contains(type);

@@ -11,7 +11,7 @@ public sealed record OutboxTableStatus(string Table, long Pending, DateTime? Old
 /// <summary>Reads an outbox table's backlog straight from the database (the same SQL on every provider).</summary>
 public static class OutboxStatus
 {
-    public static readonly string[] KnownTables = ["ingress_outbox", "credits_outbox"];
+    public static readonly string[] KnownTables = ["ingress_outbox", "credits_outbox", "sandboxes_outbox"];
 
     public static async Task<OutboxTableStatus?> ReadAsync(DatabaseProvider provider, string connectionString, string table, CancellationToken cancellationToken)
     {

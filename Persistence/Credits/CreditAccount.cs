@@ -9,7 +9,7 @@ public sealed class CreditAccount
     /// <summary>The name the gateway last reported for this user.</summary>
     public string? Username { get; set; }
 
-    /// <summary>In credits; may go negative (a deduction is never refused).</summary>
+    /// <summary>In credits; may go negative (a deduction is never refused) unless <c>Credits:AllowNegative</c> is false.</summary>
     public decimal Balance { get; set; }
 
     /// <summary>At or below the low-water mark after the last change.</summary>

@@ -41,6 +41,7 @@ public abstract class CreditsDbContext(DbContextOptions options) : PipelineDbCon
             e.Property(x => x.Model).HasMaxLength(200);
             e.Property(x => x.Amount).HasPrecision(AmountPrecision, AmountScale);
             e.Property(x => x.BalanceAfter).HasPrecision(AmountPrecision, AmountScale);
+            e.Property(x => x.Uncovered).HasPrecision(AmountPrecision, AmountScale);
 
             // The last line of defence against a second deduction for one request id (or a second top-up for one reference).
             e.HasIndex(x => new { x.Kind, x.Reference }).IsUnique();

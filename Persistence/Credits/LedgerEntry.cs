@@ -26,6 +26,12 @@ public sealed class LedgerEntry
 
     public decimal BalanceAfter { get; set; }
 
+    /// <summary>
+    /// Credits of a deduction's usage that the balance did not pay for (<c>Credits:AllowNegative=false</c> keeps it at
+    /// zero): the usage is recorded in full, this part flagged; null when the usage was covered.
+    /// </summary>
+    public decimal? Uncovered { get; set; }
+
     /// <summary>The gateway's request id for a deduction, the operator's reference for a top-up.</summary>
     public required string Reference { get; set; }
 

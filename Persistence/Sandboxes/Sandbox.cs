@@ -38,6 +38,12 @@ public sealed class Sandbox
     public string? History { get; set; }
     public DateTime UpdatedAt { get; set; }
 
+    /// <summary>
+    /// When the stale check found it running or paused with no lifecycle event for <c>Sandboxes:StaleAfter</c>; null
+    /// while it is not stale. A newer event or its kill clears it.
+    /// </summary>
+    public DateTime? StaleAt { get; set; }
+
     /// <summary>Optimistic concurrency: two events for one sandbox never overwrite each other.</summary>
     public int Version { get; set; }
 }

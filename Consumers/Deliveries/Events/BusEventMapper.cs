@@ -13,6 +13,7 @@ namespace Pipeline.Consumers.Deliveries.Events;
 public static class BusEventMapper
 {
     public const string E2bSource = "e2b";
+    public const string SandboxesSource = "sandboxes";
     public const string NewApiSource = "new-api";
     public const string CreditsSource = "credits";
     public const string LiveKitSource = "livekit";
@@ -24,6 +25,7 @@ public static class BusEventMapper
     public static PublicEvent? Map(object message, Guid messageId) => message switch
     {
         SandboxLifecycleEventV1 m => Map(m, messageId),
+        SandboxStaleV1 m => Map(m, messageId),
         UsageRecordedV1 m => Map(m, messageId),
         CreditBalanceLowV1 m => Map(m, messageId),
         CreditsExhaustedV1 m => Map(m, messageId),
@@ -41,6 +43,10 @@ public static class BusEventMapper
                 m.Execution is { } x ? new SandboxExecutionData(x.StartedAt, x.VcpuCount, x.MemoryMb, x.ExecutionTimeMs) : null,
                 m.OccurredAt, m.EventId, m.EventType))
             : null;
+
+    public static PublicEvent Map(SandboxStaleV1 m, Guid messageId) =>
+        new(PublicEvent.IdOf(messageId), EventCatalogue.SandboxStale, SandboxesSource, m.At,
+            new SandboxStaleData(m.SandboxId, m.TeamId, m.TemplateId, m.State, m.LastEventAt, m.StaleAfterSeconds, m.At));
 
     public static PublicEvent Map(UsageRecordedV1 m, Guid messageId) =>
         new(PublicEvent.IdOf(messageId), EventCatalogue.CreditsUsageRecorded, NewApiSource, m.OccurredAt, new UsageRecordedData(

@@ -12,6 +12,9 @@ public static class EventCatalogue
     public const string SandboxUpdated = "sandbox.updated";
     public const string SandboxKilled = "sandbox.killed";
 
+    /// <summary>A running or paused sandbox had no lifecycle event for <c>Sandboxes:StaleAfter</c>.</summary>
+    public const string SandboxStale = "sandbox.stale";
+
     public const string CreditsUsageRecorded = "credits.usage_recorded";
     public const string CreditsBalanceLow = "credits.balance_low";
     public const string CreditsExhausted = "credits.exhausted";
@@ -42,7 +45,7 @@ public static class EventCatalogue
 
     public static readonly IReadOnlyList<string> Types =
     [
-        SandboxCreated, SandboxPaused, SandboxResumed, SandboxUpdated, SandboxKilled,
+        SandboxCreated, SandboxPaused, SandboxResumed, SandboxUpdated, SandboxKilled, SandboxStale,
         CreditsUsageRecorded, CreditsBalanceLow, CreditsExhausted, CreditsToppedUp, GatewayNotification,
         RoomStarted, RoomFinished, ParticipantJoined, ParticipantLeft, ParticipantConnectionAborted,
         TrackPublished, TrackUnpublished, EgressStarted, EgressUpdated, EgressEnded, IngressStarted, IngressEnded,
@@ -66,6 +69,7 @@ public static class EventCatalogue
         ["egress_started"] = EgressStarted,
         ["egress_updated"] = EgressUpdated,
         ["egress_ended"] = EgressEnded,
+        ["recording_finished"] = EgressEnded, // older LiveKit's name for a finished recording
         ["ingress_started"] = IngressStarted,
         ["ingress_ended"] = IngressEnded,
     };

@@ -17,6 +17,15 @@ public sealed record SandboxEventData(
     string E2bEventId,
     string E2bEventType);
 
+public sealed record SandboxStaleData(
+    string SandboxId,
+    string? TeamId,
+    string? TemplateId,
+    string State,
+    DateTimeOffset LastEventAt,
+    double StaleAfterSeconds,
+    DateTimeOffset OccurredAt);
+
 public sealed record SandboxExecutionData(DateTimeOffset? StartedAt, int? VcpuCount, int? MemoryMb, long? ExecutionTimeMs);
 
 public sealed record UsageRecordedData(

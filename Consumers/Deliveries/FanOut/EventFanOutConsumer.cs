@@ -20,6 +20,7 @@ namespace Pipeline.Consumers.Deliveries.FanOut;
 public sealed partial class EventFanOutConsumer(
     DeliveriesDbContext db, DeliveryFanOut fanOut, DeliverySignal signal, ILogger<EventFanOutConsumer> logger) :
     IConsumer<SandboxLifecycleEventV1>,
+    IConsumer<SandboxStaleV1>,
     IConsumer<UsageRecordedV1>,
     IConsumer<CreditBalanceLowV1>,
     IConsumer<CreditsExhaustedV1>,
@@ -31,6 +32,8 @@ public sealed partial class EventFanOutConsumer(
     public const string Name = "deliveries.fanout";
 
     public Task Consume(ConsumeContext<SandboxLifecycleEventV1> context) => FanOutAsync(context);
+
+    public Task Consume(ConsumeContext<SandboxStaleV1> context) => FanOutAsync(context);
 
     public Task Consume(ConsumeContext<UsageRecordedV1> context) => FanOutAsync(context);
 

@@ -47,6 +47,45 @@ public class CreditRulesTests
     }
 
     [Fact]
+    public void By_default_a_usage_beyond_the_balance_takes_it_negative_and_nothing_is_uncovered()
+    {
+        var change = CreditRules.Deduct(2m, 2.5m, Threshold);
+
+        Assert.Equal((-2.5m, -0.5m, 0m), (change.Amount, change.After, change.Uncovered));
+        Assert.True(change.BecameExhausted);
+    }
+
+    [Fact]
+    public void Without_negative_balances_a_usage_beyond_the_balance_stops_at_zero_and_the_rest_is_uncovered()
+    {
+        var crossing = CreditRules.Deduct(2m, 2.5m, Threshold, allowNegative: false);
+        Assert.Equal((2m, -2m, 0m, 0.5m), (crossing.Before, crossing.Amount, crossing.After, crossing.Uncovered));
+        Assert.True(crossing.BecameExhausted && crossing.BecameLow && crossing.IsExhausted);
+
+        // At zero nothing more is taken, the whole usage is uncovered, and exhaustion is not announced again.
+        var atZero = CreditRules.Deduct(0m, 0.75m, Threshold, allowNegative: false);
+        Assert.Equal((0m, 0m, 0.75m), (atZero.Amount, atZero.After, atZero.Uncovered));
+        Assert.False(atZero.BecameExhausted);
+
+        // A balance left negative while negatives were allowed is not taken further below zero.
+        var negative = CreditRules.Deduct(-3m, 1m, Threshold, allowNegative: false);
+        Assert.Equal((0m, -3m, 1m), (negative.Amount, negative.After, negative.Uncovered));
+
+        var covered = CreditRules.Deduct(5m, 2m, Threshold, allowNegative: false);
+        Assert.Equal((-2m, 3m, 0m), (covered.Amount, covered.After, covered.Uncovered));
+    }
+
+    [Theory]
+    [InlineData("10", "10", true)]
+    [InlineData("10", "10.00000001", false)]
+    [InlineData("0", "0", true)]
+    [InlineData("-1", "0", false)]
+    [InlineData("0.5", "0.25", true)]
+    public void A_call_is_covered_when_the_balance_pays_for_it_without_going_below_zero(string balance, string credits, bool covered) =>
+        Assert.Equal(covered, CreditRules.Covers(
+            decimal.Parse(balance, System.Globalization.CultureInfo.InvariantCulture), decimal.Parse(credits, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
     public void Crossing_the_threshold_announces_low_once()
     {
         var crossing = CreditRules.Deduct(1.5m, 0.6m, Threshold);

@@ -24,7 +24,17 @@ public class CreditsOptionsTests
         Assert.Equal(500_000m, options.QuotaPerCredit);
         Assert.Equal(1.0m, options.LowBalanceThreshold);
         Assert.True(options.CreateUnknownAccounts);
+        Assert.True(options.AllowNegative);
         Assert.Empty(options.AdminApiKeys);
+    }
+
+    [Fact]
+    public void Negative_balances_can_be_turned_off()
+    {
+        var (options, result) = Configure(new() { ["Credits:AllowNegative"] = "false" });
+
+        Assert.True(result.Succeeded);
+        Assert.False(options.AllowNegative);
     }
 
     [Fact]

@@ -59,6 +59,19 @@ public class BusEventMapperTests
     }
 
     [Fact]
+    public void A_stale_sandbox_becomes_sandbox_stale_from_the_sandboxes_service()
+    {
+        var data = Data(BusEventMapper.Map(new SandboxStaleV1
+        {
+            SandboxId = "sbx-1", TeamId = "team-1", TemplateId = "base", State = "paused", LastEventAt = At.AddDays(-2), StaleAfterSeconds = 86_400, At = At,
+        }, MessageId), "sandbox.stale", "sandboxes");
+
+        Assert.Equal(("sbx-1", "team-1", "paused", 86_400d), (data.GetProperty("sandbox_id").GetString(), data.GetProperty("team_id").GetString(),
+            data.GetProperty("state").GetString(), data.GetProperty("stale_after_seconds").GetDouble()));
+        Assert.Equal(At.AddDays(-2), data.GetProperty("last_event_at").GetDateTimeOffset());
+    }
+
+    [Fact]
     public void Credits_messages_become_credits_events()
     {
         var usage = Data(BusEventMapper.Map(new UsageRecordedV1
@@ -95,6 +108,7 @@ public class BusEventMapperTests
     [InlineData("track_published", "track.published")]
     [InlineData("track_unpublished", "track.unpublished")]
     [InlineData("egress_ended", "egress.ended")]
+    [InlineData("recording_finished", "egress.ended")]
     public void LiveKit_events_become_room_participant_track_and_egress_events(string liveKitEvent, string type)
     {
         var data = Data(BusEventMapper.Map(new LiveKitEventV1

@@ -39,6 +39,16 @@ internal static class EventSamples
             }, Message(1 + i))!;
         }
 
+        yield return BusEventMapper.Map(new SandboxStaleV1
+        {
+            SandboxId = "sbx-8f2k1",
+            TeamId = "team-42",
+            TemplateId = "base",
+            State = "running",
+            LastEventAt = At.AddHours(-25),
+            StaleAfterSeconds = 86_400,
+            At = At,
+        }, Message(6));
         yield return BusEventMapper.Map(new UsageRecordedV1
         {
             RequestId = "req-20261201093000-ab12",

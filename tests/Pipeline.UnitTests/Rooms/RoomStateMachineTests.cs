@@ -407,6 +407,36 @@ public class RoomStateMachineTests
         Assert.Equal(RoomStatuses.Active, room.Room.Status);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("EGRESS_STARTING")] // what Ingress reads when the sender omits the status (proto3's zero value)
+    [InlineData("EGRESS_ACTIVE")]
+    [InlineData("EGRESS_COMPLETE")]
+    public void Recording_finished_ends_the_egress_like_egress_ended(string? reportedStatus)
+    {
+        var started = Event(LiveKitEventNames.EgressStarted, 25, egress: Egress(null, startedAt: 25), withRoom: false);
+        var finished = Event(LiveKitEventNames.RecordingFinished, 95, egress: Egress(reportedStatus, 25, 95, null, "s3://rec/standup.mp4"));
+
+        foreach (var order in new[] { new[] { started, finished }, [finished, started], [finished] })
+        {
+            var room = Run(order);
+            var egress = Assert.Single(room.Egress);
+            Assert.Equal(("complete", Utc(25), Utc(95), RoomName), (egress.Status, egress.StartedAt, egress.EndedAt, egress.RoomName));
+            Assert.Equal("""["s3://rec/standup.mp4"]""", egress.Locations);
+            Assert.Equal(RoomSid, room.Room.Sid);
+        }
+
+        Assert.Equal(RoomSid, RoomStateMachine.RoomSidOf(Event(LiveKitEventNames.RecordingFinished, 0, egress: Egress(null), withRoom: false)));
+    }
+
+    [Fact]
+    public void A_failed_recording_finished_keeps_its_error()
+    {
+        var failed = Event(LiveKitEventNames.RecordingFinished, 60, egress: Egress(null, 25, 60, "upload failed"));
+        var egress = Assert.Single(Run([failed]).Egress);
+        Assert.Equal(("failed", "upload failed"), (egress.Status, egress.Error));
+    }
+
     [Fact]
     public void A_failed_egress_keeps_its_error_and_a_late_progress_report_does_not_revive_it()
     {
@@ -424,6 +454,9 @@ public class RoomStateMachineTests
     [InlineData(null, "egress_updated", null, "active")]
     [InlineData(null, "egress_ended", null, "complete")]
     [InlineData(null, "egress_ended", "boom", "failed")]
+    [InlineData("EGRESS_STARTING", "recording_finished", null, "complete")]
+    [InlineData("EGRESS_ACTIVE", "recording_finished", "boom", "failed")]
+    [InlineData("EGRESS_ABORTED", "recording_finished", null, "aborted")]
     public void Egress_status_names(string? status, string eventName, string? error, string expected) =>
         Assert.Equal(expected, RoomStateMachine.EgressStatus(status, eventName, error));
 

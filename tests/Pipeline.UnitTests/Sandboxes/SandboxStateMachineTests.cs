@@ -487,6 +487,22 @@ public class SandboxStateMachineTests
     }
 
     [Fact]
+    public void A_newer_event_or_the_kill_clears_the_stale_mark_and_a_late_older_event_does_not()
+    {
+        var sandbox = Run(Event(SandboxLabels.Create, At(0)), Event(SandboxLabels.Pause, At(60)));
+        sandbox.StaleAt = Later;
+
+        Assert.Equal(Later, SandboxStateMachine.Apply(sandbox, Event(SandboxLabels.Update, At(30)), Now).StaleAt);
+        Assert.Equal(SandboxStates.Paused, sandbox.State);
+
+        Assert.Null(SandboxStateMachine.Apply(sandbox, Event(SandboxLabels.Resume, At(90)), Now).StaleAt);
+
+        sandbox.StaleAt = Later;
+        var killed = SandboxStateMachine.Apply(sandbox, Event(SandboxLabels.Kill, At(80)), Now);
+        Assert.Equal((SandboxStates.Killed, (DateTime?)null), (killed.State, killed.StaleAt));
+    }
+
+    [Fact]
     public void Apply_updates_the_row_it_is_given_in_place()
     {
         var s = Run(Event(SandboxLabels.Create, At(0)));

@@ -156,6 +156,10 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Credits
                     b.Property<long>("Sequence")
                         .HasColumnType("bigint");
 
+                    b.Property<decimal?>("Uncovered")
+                        .HasPrecision(28, 8)
+                        .HasColumnType("numeric(28,8)");
+
                     b.Property<string>("UserId")
                         .IsRequired()
                         .HasMaxLength(100)

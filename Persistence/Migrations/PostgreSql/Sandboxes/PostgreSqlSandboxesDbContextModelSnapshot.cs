@@ -41,6 +41,57 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Sandboxes
                     b.ToTable("sandboxes_inbox", (string)null);
                 });
 
+            modelBuilder.Entity("Pipeline.Persistence.Outbox.OutboxMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("LockedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<Guid?>("ReceiptId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReceiptId");
+
+                    b.HasIndex("SentAt", "CreatedAt");
+
+                    b.ToTable("sandboxes_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Pipeline.Persistence.Sandboxes.Sandbox", b =>
                 {
                     b.Property<string>("SandboxId")
@@ -82,6 +133,9 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Sandboxes
                     b.Property<DateTime?>("RunningSince")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime?>("StaleAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -107,7 +161,11 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Sandboxes
 
                     b.HasKey("SandboxId");
 
+                    b.HasIndex("State", "LastEventAt");
+
                     b.HasIndex("State", "UpdatedAt");
+
+                    b.HasIndex("TeamId", "CreatedAt");
 
                     b.ToTable("sandboxes", (string)null);
                 });

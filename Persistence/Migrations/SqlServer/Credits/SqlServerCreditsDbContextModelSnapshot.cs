@@ -156,6 +156,10 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Credits
                     b.Property<long>("Sequence")
                         .HasColumnType("bigint");
 
+                    b.Property<decimal?>("Uncovered")
+                        .HasPrecision(28, 8)
+                        .HasColumnType("decimal(28,8)");
+
                     b.Property<string>("UserId")
                         .IsRequired()
                         .HasMaxLength(100)

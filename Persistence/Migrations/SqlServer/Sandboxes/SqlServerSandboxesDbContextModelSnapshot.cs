@@ -41,6 +41,57 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
                     b.ToTable("sandboxes_inbox", (string)null);
                 });
 
+            modelBuilder.Entity("Pipeline.Persistence.Outbox.OutboxMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("LockedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<DateTime?>("LockedUntil")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
+                    b.Property<Guid?>("ReceiptId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReceiptId");
+
+                    b.HasIndex("SentAt", "CreatedAt");
+
+                    b.ToTable("sandboxes_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Pipeline.Persistence.Sandboxes.Sandbox", b =>
                 {
                     b.Property<string>("SandboxId")
@@ -82,6 +133,9 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
                     b.Property<DateTime?>("RunningSince")
                         .HasColumnType("datetime2");
 
+                    b.Property<DateTime?>("StaleAt")
+                        .HasColumnType("datetime2");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -107,7 +161,11 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
 
                     b.HasKey("SandboxId");
 
+                    b.HasIndex("State", "LastEventAt");
+
                     b.HasIndex("State", "UpdatedAt");
+
+                    b.HasIndex("TeamId", "CreatedAt");
 
                     b.ToTable("sandboxes", (string)null);
                 });
