@@ -26,7 +26,7 @@ public static class GenericEventNormalizer
             return NormalizationResult<WebhookReceivedV1>.Malformed(GenericReasons.NotUtf8);
         }
 
-        var contentType = SignatureChecks.TryGetHeader(headers, "Content-Type", out var type) ? type : null;
+        var contentType = Signatures.TryGetHeader(headers, "Content-Type", out var type) ? type : null;
         var (eventType, id) = ReadEvent(source.Scheme, body, headers, contentType);
         var dedupKey = DedupKeys.For(id, body);
         var message = new WebhookReceivedV1
@@ -167,5 +167,5 @@ public static class GenericEventNormalizer
             : Header(headers, StandardWebhooksVerifier.Svix.Id);
 
     private static string? Header(IHeaderDictionary headers, string name) =>
-        SignatureChecks.TryGetHeader(headers, name, out var value) ? value : null;
+        Signatures.TryGetHeader(headers, name, out var value) ? value : null;
 }

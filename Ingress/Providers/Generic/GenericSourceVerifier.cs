@@ -11,7 +11,7 @@ public static class GenericSourceVerifier
         ArgumentNullException.ThrowIfNull(request);
         if (!source.IsEnabled)
         {
-            return VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound);
+            return VerificationResult.NotConfigured;
         }
 
         var headers = request.Headers;
@@ -23,7 +23,7 @@ public static class GenericSourceVerifier
             SourceSchemes.Stripe => StripeSignatureVerifier.Verify(body, headers, source.Secrets, now, source.Tolerance),
             SourceSchemes.Slack => SlackSignatureVerifier.Verify(body, headers, source.Secrets, now, source.Tolerance),
             SourceSchemes.Token => TokenVerifier.Verify(headers, request.Query, source.Secrets, source.TokenHeader),
-            _ => VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound),
+            _ => VerificationResult.NotConfigured,
         };
 
         // Only after the sender is known to be genuine: an unauthenticated caller learns nothing about the body check.
