@@ -9,11 +9,6 @@ public static class GenericSourceVerifier
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(request);
-        if (!source.IsEnabled)
-        {
-            return VerificationResult.NotConfigured;
-        }
-
         var headers = request.Headers;
         var result = source.Scheme switch
         {
