@@ -24,6 +24,7 @@ public static class BusRegistration
         this WebApplicationBuilder builder, Action<IBusRegistrationConfigurator>? addConsumers = null, bool acceptsWithoutBroker = false)
     {
         builder.Services.AddOptions<BusOptions>().BindConfiguration(BusOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EndpointPolicy>();
         var options = builder.Configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
 
         builder.Services.AddMassTransit(x =>
@@ -45,8 +46,6 @@ public static class BusRegistration
                 x.UsingInMemory((context, cfg) =>
                 {
                     // In-memory retries only: delay queues and isolation are RabbitMQ's.
-                    using var _ = new EndpointPolicy(context.GetRequiredService<IOptions<BusOptions>>().Value, context.GetRequiredService<ILoggerFactory>())
-                        .MakeCurrent();
                     cfg.ConfigureEndpoints(context);
                 });
                 return;
@@ -70,12 +69,8 @@ public static class BusRegistration
                 cfg.PrefetchCount = bus.PrefetchCount;
                 ConfigureDeadLetterQueues(cfg);
 
-                var policy = new EndpointPolicy(bus, context.GetRequiredService<ILoggerFactory>());
-                using (policy.MakeCurrent())
-                {
-                    cfg.ConfigureEndpoints(context);
-                    ConfigureIsolationEndpoints(cfg, context, policy);
-                }
+                cfg.ConfigureEndpoints(context);
+                ConfigureIsolationEndpoints(cfg, context, context.GetRequiredService<EndpointPolicy>());
             });
         });
 
