@@ -15,9 +15,10 @@ public static class SandboxStates
 /// created → running ⇄ paused → killed. Events arrive late and more than once, so the sandbox keeps the
 /// state-changing events it has seen and replays them in time order (ties go to the later lifecycle step) each
 /// time one is added: the outcome, billed seconds included, is the same whatever the arrival order. Killed is
-/// final. Details (template, team, creation time) are filled in by whichever event brings them.
+/// final. Details (template, team, creation time) are filled in by whichever event brings them. A pure fold of
+/// events into a sandbox row, not a MassTransit saga: the consumer loads the row, applies, and saves with its inbox row.
 /// </summary>
-public static class SandboxStateMachine
+public static class SandboxEventFold
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
