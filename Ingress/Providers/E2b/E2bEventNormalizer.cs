@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Unicode;
 using Pipeline.Messages.Sandboxes;
 using Pipeline.Persistence;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Unicode;
 using Pipeline.Messages.Rooms;
 using Pipeline.Persistence;
 

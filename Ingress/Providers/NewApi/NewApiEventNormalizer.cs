@@ -1,8 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Unicode;
 using Pipeline.Messages.Credits;
 
 namespace Pipeline.Ingress.Providers.NewApi;
