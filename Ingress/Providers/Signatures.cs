@@ -134,33 +134,6 @@ public static class Signatures
         return matched;
     }
 
-    /// <summary>
-    /// True when <paramref name="token"/> is one of the non-blank <paramref name="secrets"/>. Digests are compared, not
-    /// the tokens, so neither the time taken nor a length check says how long a secret is.
-    /// </summary>
-    public static bool AnyTokenMatch(string token, IReadOnlyList<string> secrets)
-    {
-        ArgumentNullException.ThrowIfNull(token);
-        ArgumentNullException.ThrowIfNull(secrets);
-        Span<byte> presented = stackalloc byte[DigestSize];
-        Span<byte> candidate = stackalloc byte[DigestSize];
-        SHA256.HashData(Encoding.UTF8.GetBytes(token), presented);
-        var matched = false;
-        foreach (var secret in secrets)
-        {
-            if (string.IsNullOrWhiteSpace(secret))
-            {
-                continue;
-            }
-
-            SHA256.HashData(Encoding.UTF8.GetBytes(secret), candidate);
-            matched |= CryptographicOperations.FixedTimeEquals(presented, candidate);
-        }
-
-        CryptographicOperations.ZeroMemory(candidate);
-        return matched;
-    }
-
     /// <summary>A 64-character hex SHA-256 digest, lower- or upper-case, optionally behind <paramref name="prefix"/>.</summary>
     public static bool TryDecodeHexDigest(ReadOnlySpan<char> value, string? prefix, [NotNullWhen(true)] out byte[]? digest)
     {

@@ -1,3 +1,5 @@
+using Pipeline.Hosting.Access;
+
 namespace Pipeline.Ingress.Providers.Generic;
 
 /// <summary>
@@ -37,7 +39,7 @@ public static class TokenVerifier
             return VerificationResult.NotConfigured;
         }
 
-        return Signatures.AnyTokenMatch(received, secrets)
+        return BearerKeys.Matches(received, secrets)
             ? VerificationResult.Valid(SourceSchemes.Token)
             : VerificationResult.Invalid(GenericReasons.TokenMismatch);
     }

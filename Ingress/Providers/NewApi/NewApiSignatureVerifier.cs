@@ -1,3 +1,5 @@
+using Pipeline.Hosting.Access;
+
 namespace Pipeline.Ingress.Providers.NewApi;
 
 /// <summary>
@@ -40,7 +42,7 @@ public static class NewApiSignatureVerifier
             return VerificationResult.Valid(HmacScheme);
         }
 
-        if (hasBearer && Signatures.AnyTokenMatch(bearer, secrets))
+        if (hasBearer && BearerKeys.Matches(bearer, secrets))
         {
             return VerificationResult.Valid(BearerScheme);
         }
