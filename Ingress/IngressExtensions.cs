@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pipeline.Hosting;
 using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.DeadLetters;
@@ -32,6 +33,9 @@ public static class IngressExtensions
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         services.AddSingleton<WebhookRateLimiter>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<WebhookTraffic>();
+        services.AddSingleton<WebhookPipeline>();
         services.AddE2bProvider();
         services.AddLiveKitProvider();
         services.AddNewApiProvider();
@@ -66,10 +70,8 @@ public static class IngressExtensions
 
     public static WebApplication MapIngress(this WebApplication app)
     {
-        app.MapE2bWebhooks();
-        app.MapLiveKitWebhooks();
-        app.MapNewApiWebhooks();
-        app.MapGenericWebhooks(); // last: POST /webhooks/{name} for configured sources
+        app.MapWebhookProviders(); // e2b, livekit, new-api: each registered IWebhookProvider's routes
+        app.MapGenericWebhooks(); // POST /webhooks/{name} for configured sources
         app.MapGet("/api/webhooks/health", () => Results.Ok(new { success = true, message = "Webhook service is healthy" }));
         app.MapAdminApi();
         app.MapDashboard(); // GET /dashboard and the admin endpoints only it reads

@@ -48,6 +48,6 @@ public sealed class CreditAlertsConsumerDefinition : ConsumerDefinition<CreditAl
         IConsumerConfigurator<CreditAlertsConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.UsePipelineDefaults();
+        endpointConfigurator.UsePipelineDefaults(context);
     }
 }

@@ -40,6 +40,6 @@ public sealed class GatewayNotificationConsumerDefinition : ConsumerDefinition<G
         IConsumerConfigurator<GatewayNotificationConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.UsePipelineDefaults();
+        endpointConfigurator.UsePipelineDefaults(context);
     }
 }

@@ -26,8 +26,8 @@ public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRe
         // records the failure in the webhook log, which delayed retries would repeat (docs/retries.md). The in-memory
         // retries are the shared policy's; a missing account cannot be fixed by waiting, so it goes to
         // credits-usage_error at once, to be replayed after a top-up opens the account.
-        endpointConfigurator.UsePipelineQueues(delayedRetries: false);
-        endpointConfigurator.UsePipelineRetry(r => r.Ignore<UnknownAccountException>());
+        endpointConfigurator.UsePipelineQueues(context, delayedRetries: false);
+        endpointConfigurator.UsePipelineRetry(context, r => r.Ignore<UnknownAccountException>());
 
         // Deductions from one account take turns within this process instead of racing for the account row and
         // retrying the losers: concurrent usage of one busy user no longer costs a conflict per message. Replicas

@@ -22,7 +22,7 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
     {
         var e = context.Message;
         var messageId = context.MessageId ?? throw new PermanentMessageException("A LiveKit message without a MessageId cannot be deduplicated.");
-        var roomSid = RoomStateMachine.RoomSidOf(e);
+        var roomSid = RoomEventFold.RoomSidOf(e);
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["MessageId"] = messageId,
@@ -56,7 +56,7 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
 
             var current = await LoadAsync(roomSid, e.Egress?.EgressId, ct);
             statusBefore = current?.Room.Status;
-            after = RoomStateMachine.Apply(current, e, DateTime.UtcNow);
+            after = RoomEventFold.Apply(current, e, DateTime.UtcNow);
             after.Room.Version++;
             after.Room.EventCount++;
             Track(after);
@@ -113,7 +113,7 @@ public sealed partial class LiveKitEventConsumer(RoomsDbContext db, ILogger<Live
         };
     }
 
-    /// <summary>Rows the state machine created are added; the loaded ones are already tracked.</summary>
+    /// <summary>Rows the fold created are added; the loaded ones are already tracked.</summary>
     private void Track(RoomAggregate aggregate)
     {
         AddIfNew(aggregate.Room);

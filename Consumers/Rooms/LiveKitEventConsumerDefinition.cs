@@ -21,7 +21,7 @@ public sealed class LiveKitEventConsumerDefinition : ConsumerDefinition<LiveKitE
     {
         // Quorum queue, in-memory exponential retry (concurrency conflicts on one room, passing database faults),
         // then rooms-livekit_error with the fault in its headers.
-        endpointConfigurator.UsePipelineDefaults();
+        endpointConfigurator.UsePipelineDefaults(context);
 
         // A busy room sends bursts of events; one room's events take turns in this process instead of colliding on
         // the room row's version. Other instances can still collide: the retry absorbs that.

@@ -33,7 +33,7 @@ public sealed partial class SandboxLifecycleConsumer(SandboxesDbContext db, ILog
         {
             var current = await db.Sandboxes.FirstOrDefaultAsync(s => s.SandboxId == e.SandboxId, ct);
             before = current?.State;
-            after = SandboxStateMachine.Apply(current, e, DateTime.UtcNow);
+            after = SandboxEventFold.Apply(current, e, DateTime.UtcNow);
             after.Version++;
             if (current is null)
             {

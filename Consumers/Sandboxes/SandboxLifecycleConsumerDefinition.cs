@@ -18,6 +18,6 @@ public sealed class SandboxLifecycleConsumerDefinition : ConsumerDefinition<Sand
         IConsumerConfigurator<SandboxLifecycleConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.UsePipelineDefaults();
+        endpointConfigurator.UsePipelineDefaults(context);
     }
 }

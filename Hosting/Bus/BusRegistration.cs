@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Pipeline.Hosting.Bus;
@@ -24,6 +23,7 @@ public static class BusRegistration
         this WebApplicationBuilder builder, Action<IBusRegistrationConfigurator>? addConsumers = null, bool acceptsWithoutBroker = false)
     {
         builder.Services.AddOptions<BusOptions>().BindConfiguration(BusOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EndpointPolicy>();
         var options = builder.Configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
 
         builder.Services.AddMassTransit(x =>
@@ -48,8 +48,6 @@ public static class BusRegistration
                     cfg.ConcurrentMessageLimit = context.GetRequiredService<IOptions<BusOptions>>().Value.PrefetchCount;
 
                     // In-memory retries only: delay queues and isolation are RabbitMQ's.
-                    using var _ = new EndpointPolicy(context.GetRequiredService<IOptions<BusOptions>>().Value, context.GetRequiredService<ILoggerFactory>())
-                        .MakeCurrent();
                     cfg.ConfigureEndpoints(context);
                 });
                 return;
@@ -73,12 +71,8 @@ public static class BusRegistration
                 cfg.PrefetchCount = bus.PrefetchCount;
                 ConfigureDeadLetterQueues(cfg);
 
-                var policy = new EndpointPolicy(bus, context.GetRequiredService<ILoggerFactory>());
-                using (policy.MakeCurrent())
-                {
-                    cfg.ConfigureEndpoints(context);
-                    ConfigureIsolationEndpoints(cfg, context, policy);
-                }
+                cfg.ConfigureEndpoints(context);
+                ConfigureIsolationEndpoints(cfg, context, context.GetRequiredService<EndpointPolicy>());
             });
         });
 

@@ -1,5 +1,6 @@
 using MassTransit;
 using MassTransit.Middleware;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Pipeline.Hosting.Bus;
 
@@ -20,10 +21,11 @@ public static class ConsumerPolicies
     /// seen by any of this: the quorum queue counts its deliveries, a redelivered message is worked on alone in
     /// <c>&lt;queue&gt;_isolated</c>, and past <c>Bus:DeliveryLimit</c> RabbitMQ dead-letters it to <c>&lt;queue&gt;_error</c>.
     /// </summary>
-    public static void UsePipelineDefaults(this IReceiveEndpointConfigurator endpoint)
+    /// <param name="context">The registration context <c>ConfigureConsumer</c> is given: the bus's policy comes from it.</param>
+    public static void UsePipelineDefaults(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
     {
-        endpoint.UsePipelineQueues(delayedRetries: true);
-        endpoint.UsePipelineRetry();
+        endpoint.UsePipelineQueues(context, delayedRetries: true);
+        endpoint.UsePipelineRetry(context);
     }
 
     /// <summary>
@@ -31,9 +33,11 @@ public static class ConsumerPolicies
     /// none for <see cref="PermanentMessageException"/> or what <paramref name="configure"/> adds (more exceptions to
     /// ignore). A consumer that must know its last attempt compares <c>GetRetryAttempt()</c> with the same setting.
     /// </summary>
-    public static void UsePipelineRetry(this IReceiveEndpointConfigurator endpoint, Action<IRetryConfigurator>? configure = null)
+    public static void UsePipelineRetry(
+        this IReceiveEndpointConfigurator endpoint, IRegistrationContext context, Action<IRetryConfigurator>? configure = null)
     {
-        var retryLimit = EndpointPolicy.Current?.Options.RetryLimit ?? new BusOptions().RetryLimit;
+        ArgumentNullException.ThrowIfNull(context);
+        var retryLimit = context.GetRequiredService<EndpointPolicy>().Options.RetryLimit;
         if (retryLimit > 0)
         {
             endpoint.UseMessageRetry(r =>
@@ -52,12 +56,13 @@ public static class ConsumerPolicies
     /// queue with the delivery limit, dead-lettering to <c>&lt;queue&gt;_error</c> and crash isolation, and unless
     /// <paramref name="delayedRetries"/> is false the delayed retries after the in-memory ones.
     /// </summary>
-    public static void UsePipelineQueues(this IReceiveEndpointConfigurator endpoint, bool delayedRetries = true)
+    public static void UsePipelineQueues(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context, bool delayedRetries = true)
     {
+        ArgumentNullException.ThrowIfNull(context);
         if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             rabbit.SetQuorumQueue();
-            EndpointPolicy.Current?.ApplyRabbitMq(rabbit, delayedRetries);
+            context.GetRequiredService<EndpointPolicy>().ApplyRabbitMq(rabbit, delayedRetries);
         }
 
         FailFastTestHook.ApplyIfEnabled(endpoint);

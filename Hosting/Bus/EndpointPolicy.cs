@@ -1,33 +1,23 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Pipeline.Hosting.Bus;
 
 /// <summary>
-/// The <c>Bus</c> settings that <see cref="ConsumerPolicies.UsePipelineDefaults"/> applies. Consumer definitions
-/// have no access to options, so the bus makes its policy current while it configures its endpoints (only then).
+/// The <c>Bus</c> settings that <see cref="ConsumerPolicies.UsePipelineDefaults"/> applies: one per bus (a singleton),
+/// which consumer definitions reach through the registration context their <c>ConfigureConsumer</c> is given.
 /// </summary>
-internal sealed class EndpointPolicy(BusOptions options, ILoggerFactory loggerFactory)
+internal sealed class EndpointPolicy(IOptions<BusOptions> options, ILoggerFactory loggerFactory)
 {
-    private static readonly AsyncLocal<EndpointPolicy?> Ambient = new();
+    public BusOptions Options { get; } = options.Value;
 
-    public static EndpointPolicy? Current => Ambient.Value;
-
-    public BusOptions Options { get; } = options;
-
-    public RedeliverySchedule Redelivery { get; } = new(options.RedeliverySchedule());
+    public RedeliverySchedule Redelivery { get; } = new(options.Value.RedeliverySchedule());
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 
     /// <summary>The consumer queues (not isolation queues) configured with this policy, for their isolation endpoints.</summary>
     public HashSet<string> ConsumerQueues { get; } = new(StringComparer.Ordinal);
-
-    public Scope MakeCurrent()
-    {
-        var previous = Ambient.Value;
-        Ambient.Value = this;
-        return new Scope(previous);
-    }
 
     /// <summary>
     /// The consumer queue's (or its isolation queue's) delivery limit and dead-lettering, the delayed retries in
@@ -61,10 +51,5 @@ internal sealed class EndpointPolicy(BusOptions options, ILoggerFactory loggerFa
         ConsumerQueues.Add(queue);
         endpoint.ConfigureReceive(receive => receive.UseFilter(new CrashIsolationFilter(queue, LoggerFactory.CreateLogger<CrashIsolationFilter>())));
         endpoint.ConfigureChannel(channel => channel.UseFilter(new DeclarePipelineQueuesFilter(queue, schedule)));
-    }
-
-    public readonly struct Scope(EndpointPolicy? previous) : IDisposable
-    {
-        public void Dispose() => Ambient.Value = previous;
     }
 }

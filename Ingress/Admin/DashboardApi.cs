@@ -40,7 +40,7 @@ public static class DashboardApi
         });
 
         // Accepted: new receipts in the database (every replica's). Refused and latency: this process's rolling window.
-        admin.MapGet("/stats", async (int? minutes, IngressDbContext db, CancellationToken ct) =>
+        admin.MapGet("/stats", async (int? minutes, IngressDbContext db, WebhookTraffic webhookTraffic, CancellationToken ct) =>
         {
             var window = Math.Clamp(minutes ?? WebhookTraffic.WindowMinutes, 1, WebhookTraffic.WindowMinutes);
             var since = DateTime.UtcNow.AddMinutes(-window);
@@ -49,7 +49,7 @@ public static class DashboardApi
                 .GroupBy(r => r.Provider)
                 .Select(g => new { Provider = g.Key, Count = g.Count() })
                 .ToDictionaryAsync(g => g.Provider, g => g.Count, ct);
-            var traffic = WebhookTraffic.Instance.Snapshot(window).ToDictionary(t => t.Provider);
+            var traffic = webhookTraffic.Snapshot(window).ToDictionary(t => t.Provider);
             return Results.Ok(new
             {
                 minutes = window,

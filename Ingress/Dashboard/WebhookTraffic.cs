@@ -5,7 +5,7 @@ namespace Pipeline.Ingress.Dashboard;
 /// <summary>
 /// The last hour of webhook answers per provider, kept in this process for the dashboard: per minute, the count of
 /// accepted (2xx) and refused answers by status, and a latency histogram of the accepted ones. Memory is bounded by
-/// 60 minutes × configured providers, whatever the traffic. Process-wide, like the Prometheus series it mirrors.
+/// 60 minutes × configured providers, whatever the traffic. One per process (a singleton), like the Prometheus series it mirrors.
 /// </summary>
 public sealed class WebhookTraffic(TimeProvider clock)
 {
@@ -16,8 +16,6 @@ public sealed class WebhookTraffic(TimeProvider clock)
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Minute?[]> _providers = new(StringComparer.Ordinal);
-
-    public static WebhookTraffic Instance { get; } = new(TimeProvider.System);
 
     /// <summary>Records the answer once it has been sent, so every outcome (an unhandled error's 500 too) is seen.</summary>
     public void Track(HttpContext http, string provider, long startedTimestamp) =>

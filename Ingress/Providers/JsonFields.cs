@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json;
 
 namespace Pipeline.Ingress.Providers;
@@ -9,6 +10,9 @@ namespace Pipeline.Ingress.Providers;
 /// </summary>
 public static class JsonFields
 {
+    /// <summary>Unix seconds up to the end of year 9999, the range DateTimeOffset can hold.</summary>
+    public const long MaxUnixSeconds = 253_402_300_799;
+
     public delegate NormalizationResult<T> RootNormalizer<T>(JsonElement root, ReadOnlySpan<byte> rawBody) where T : class;
 
     /// <summary>
@@ -61,6 +65,9 @@ public static class JsonFields
         return obj.TryGetProperty(names.Second, out value);
     }
 
+    public static bool TryReadString(JsonElement obj, string name, out string? value, [NotNullWhen(false)] out string? error) =>
+        TryReadString(obj, (name, name), out value, out error);
+
     public static bool TryReadString(JsonElement obj, (string, string) names, out string? value, [NotNullWhen(false)] out string? error)
     {
         value = null;
@@ -98,6 +105,62 @@ public static class JsonFields
         value = element;
         return true;
     }
+
+    /// <summary>
+    /// A non-negative integer up to <paramref name="max"/>, as a JSON number or a numeric string. A fraction is rounded
+    /// only where <paramref name="roundFraction"/> says it is harmless; else it is malformed, as a negative number is.
+    /// </summary>
+    public static bool TryReadInteger(
+        JsonElement obj, (string, string) names, long max, bool roundFraction, out long? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (!TryGetDecimal(element, out var number))
+        {
+            error = name + " must be a number";
+            return false;
+        }
+
+        if (number != decimal.Truncate(number))
+        {
+            if (!roundFraction)
+            {
+                error = name + " must be an integer";
+                return false;
+            }
+
+            number = decimal.Round(number, MidpointRounding.AwayFromZero);
+        }
+
+        if (number < 0 || number > max)
+        {
+            error = name + " out of range";
+            return false;
+        }
+
+        value = (long)number;
+        return true;
+    }
+
+    /// <summary>A JSON number, or a string holding one.</summary>
+    public static bool TryGetDecimal(JsonElement element, out decimal number)
+    {
+        number = 0;
+        return element.ValueKind switch
+        {
+            JsonValueKind.Number => element.TryGetDecimal(out number),
+            JsonValueKind.String => decimal.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number),
+            _ => false,
+        };
+    }
+
+    /// <summary>Null for an absent, empty or blank string: optional text is either something or nothing.</summary>
+    public static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     /// <summary>Why <paramref name="value"/> is refused when it is longer than <paramref name="maxLength"/>, else null.</summary>
     public static string? TooLong(string? value, string name, int maxLength) =>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using Microsoft.Net.Http.Headers;
 
 namespace Pipeline.Ingress.Webhooks;

@@ -1,137 +1,115 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Telemetry;
+using Pipeline.Ingress.Dashboard;
 using Pipeline.Ingress.Providers;
 using Pipeline.Ingress.Receipts;
 
 namespace Pipeline.Ingress.Webhooks;
 
-/// <summary>What a provider brings to the shared request path: its checks, its normalization, its answer.</summary>
-public sealed class WebhookRoute
-{
-    /// <summary>The provider or source name: the metric label, the receipt's provider, the log property.</summary>
-    public required string Provider { get; init; }
-
-    /// <summary>Headers recorded with the receipt (never signatures or credentials).</summary>
-    public IReadOnlyList<string> KeptHeaders { get; init; } = ["content-type", "user-agent"];
-
-    public Func<string?, bool> AcceptsContentType { get; init; } = WebhookBody.IsJson;
-
-    /// <summary>Overrides <c>Ingress:MaxBodyBytes</c> for this route.</summary>
-    public int? MaxBodyBytes { get; init; }
-
-    /// <summary>Asynchronous because some schemes (LiveKit's JWT) are checked through an async library API.</summary>
-    public required Func<byte[], HttpRequest, ValueTask<VerificationResult>> Verify { get; init; }
-
-    public required Func<byte[], Guid, HttpRequest, WebhookNormalization> Normalize { get; init; }
-}
-
-/// <summary>A verified body turned into messages, or the reason it is malformed.</summary>
-public sealed record WebhookNormalization
-{
-    public string? Error { get; init; }
-    public string DedupKey { get; init; } = "";
-    public IReadOnlyList<object> Messages { get; init; } = [];
-
-    /// <summary>A few words for the log line, e.g. "kill for sandbox X".</summary>
-    public string Description { get; init; } = "";
-
-    /// <summary>The 200 answer; by default <c>{"success":true,"receiptId":…,"duplicate":…}</c>.</summary>
-    public Func<AcceptOutcome, Guid, IResult>? Respond { get; init; }
-
-    public static WebhookNormalization Malformed(string error) => new() { Error = error };
-}
-
 /// <summary>
-/// The one request path every provider shares: content type (415) and size (413) before the body is read, signature (401;
+/// The one request path every provider shares (a singleton): content type (415) and size (413) before the body is read, signature (401;
 /// 429 once the client address has failed too often), the provider's rate (429, charged only for verified requests), body
-/// (400), then the receipt and its outbox rows in one transaction, and 200 only after the commit. Every refusal is logged
-/// and counted with its reason.
+/// (400), then the receipt and its outbox rows in one transaction, and 200 only after the commit. A provider that is not
+/// configured answers 404 before any of it. Every refusal is counted with its reason and logged (not configured: once).
 /// </summary>
-public static partial class WebhookPipeline
+public sealed partial class WebhookPipeline(
+    IOptionsMonitor<IngressOptions> options, WebhookRateLimiter limiter, WebhookTraffic traffic, ILoggerFactory loggers)
 {
-    public static RouteHandlerBuilder MapWebhook(this IEndpointRouteBuilder endpoints, string pattern, WebhookRoute route) =>
-        endpoints.MapPost(pattern, (Delegate)((HttpContext http) => HandleAsync(http, route)));
+    private readonly ILogger _logger = loggers.CreateLogger("Pipeline.Ingress.Webhooks");
 
-    public static async Task<IResult> HandleAsync(HttpContext http, WebhookRoute route)
+    // Providers whose "not configured" answer has been logged: once per provider, not once per request.
+    private readonly ConcurrentDictionary<string, byte> _notConfiguredLogged = new(StringComparer.Ordinal);
+
+    public async Task<IResult> HandleAsync(HttpContext http, IWebhookProvider provider, ReceiptWriter writer)
     {
-        var services = http.RequestServices;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Pipeline.Ingress.Webhooks");
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["Provider"] = route.Provider });
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["Provider"] = provider.Name });
         var started = Stopwatch.GetTimestamp();
-        Dashboard.WebhookTraffic.Instance.Track(http, route.Provider, started);
-        IngressMetrics.Received.WithLabels(route.Provider).Inc();
+        traffic.Track(http, provider.Name, started);
+        IngressMetrics.Received.WithLabels(provider.Name).Inc();
 
-        if (!route.AcceptsContentType(http.Request.ContentType))
+        // Decided here for every provider and source, before anything about the request is looked at.
+        if (provider.MissingSetting is { } setting)
         {
-            return WebhookResponses.Reject(logger, route.Provider, StatusCodes.Status415UnsupportedMediaType,
+            var detail = $"provider {provider.Name} is not configured: set {setting}";
+            if (_notConfiguredLogged.TryAdd(provider.Name, 0))
+            {
+                LogNotConfigured(_logger, provider.Name, detail);
+            }
+
+            return WebhookResponses.Reject(_logger, provider.Name, StatusCodes.Status404NotFound, VerificationResult.NotConfiguredReason, detail, log: false);
+        }
+
+        if (!provider.AcceptsContentType(http.Request.ContentType))
+        {
+            return WebhookResponses.Reject(_logger, provider.Name, StatusCodes.Status415UnsupportedMediaType,
                 "unsupported content type", $"Content-Type '{http.Request.ContentType}' is not accepted here.");
         }
 
-        var limit = route.MaxBodyBytes ?? services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<IngressOptions>>().CurrentValue.BodyLimitFor(route.Provider);
+        var limit = provider.MaxBodyBytes ?? options.CurrentValue.BodyLimitFor(provider.Name);
         var body = await WebhookBody.ReadAsync(http.Request, limit, http.RequestAborted);
         if (body is null)
         {
-            return WebhookResponses.Reject(logger, route.Provider, StatusCodes.Status413PayloadTooLarge, "body too large",
+            return WebhookResponses.Reject(_logger, provider.Name, StatusCodes.Status413PayloadTooLarge, "body too large",
                 $"The body exceeds {limit} bytes.");
         }
 
         VerificationResult verification;
-        using (var span = StartSpan("webhook verify", route.Provider))
+        using (var span = StartSpan("webhook verify", provider.Name))
         {
-            verification = await route.Verify(body, http.Request);
+            verification = await provider.VerifyAsync(body, http.Request);
             span?.SetTag("pipeline.verified", verification.IsValid);
         }
 
-        var limiter = services.GetRequiredService<WebhookRateLimiter>();
         if (!verification.IsValid)
         {
             return limiter.TryAcquireFailure(http.Connection.RemoteIpAddress) is { } wait
-                ? TooMany(http, logger, route.Provider, wait, "too many failed verifications",
+                ? TooMany(http, _logger, provider.Name, wait, "too many failed verifications",
                     "Too many requests from this address failed verification")
-                : WebhookResponses.Reject(logger, route.Provider, verification.Status, verification.Reason);
+                : WebhookResponses.Reject(_logger, provider.Name, verification.Status, verification.Reason);
         }
 
-        if (limiter.TryAcquire(route.Provider) is { } retryAfter)
+        if (limiter.TryAcquire(provider.Name) is { } retryAfter)
         {
-            return TooMany(http, logger, route.Provider, retryAfter, "rate limited", $"Too many requests for {route.Provider}");
+            return TooMany(http, _logger, provider.Name, retryAfter, "rate limited", $"Too many requests for {provider.Name}");
         }
 
         var receiptId = Guid.CreateVersion7();
         WebhookNormalization normalized;
-        using (var span = StartSpan("webhook normalize", route.Provider))
+        using (var span = StartSpan("webhook normalize", provider.Name))
         {
-            normalized = route.Normalize(body, receiptId, http.Request);
+            normalized = provider.Normalize(body, receiptId, http.Request);
             span?.SetTag("pipeline.messages", normalized.Messages.Count);
         }
 
         if (normalized.Error is not null)
         {
-            return WebhookResponses.Reject(logger, route.Provider, StatusCodes.Status400BadRequest, "malformed body", normalized.Error);
+            return WebhookResponses.Reject(_logger, provider.Name, StatusCodes.Status400BadRequest, "malformed body", normalized.Error);
         }
 
         // The receipt and its outbox rows are written inside this span: the rows keep its traceparent, and the
         // publish and the consumer's effect continue the same trace.
-        var writer = services.GetRequiredService<ReceiptWriter>();
         AcceptOutcome outcome;
-        using (var span = StartSpan("webhook accept", route.Provider))
+        using (var span = StartSpan("webhook accept", provider.Name))
         {
             span?.SetTag("pipeline.receipt_id", receiptId.ToString());
             outcome = await writer.AcceptAsync(
-                new IncomingWebhook(receiptId, route.Provider, normalized.DedupKey, DateTime.UtcNow,
-                    WebhookResponses.KeepHeaders(http.Request.Headers, route.KeptHeaders), body, normalized.Messages),
+                new IncomingWebhook(receiptId, provider.Name, normalized.DedupKey, DateTime.UtcNow,
+                    WebhookResponses.KeepHeaders(http.Request.Headers, provider.KeptHeaders), body, normalized.Messages),
                 http.RequestAborted);
             span?.SetTag("pipeline.outcome", outcome == AcceptOutcome.Accepted ? "new" : "duplicate");
         }
 
-        IngressMetrics.Accepted.WithLabels(route.Provider, outcome == AcceptOutcome.Accepted ? "new" : "duplicate").Inc();
-        IngressMetrics.AcceptDuration.WithLabels(route.Provider).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        IngressMetrics.Accepted.WithLabels(provider.Name, outcome == AcceptOutcome.Accepted ? "new" : "duplicate").Inc();
+        IngressMetrics.AcceptDuration.WithLabels(provider.Name).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (outcome == AcceptOutcome.Accepted)
         {
-            LogAccepted(logger, route.Provider, normalized.Description, receiptId, normalized.DedupKey, verification.Reason);
+            LogAccepted(_logger, provider.Name, normalized.Description, receiptId, normalized.DedupKey, verification.Reason);
         }
         else
         {
-            LogDuplicate(logger, route.Provider, normalized.Description, normalized.DedupKey);
+            LogDuplicate(_logger, provider.Name, normalized.Description, normalized.DedupKey);
         }
 
         return normalized.Respond?.Invoke(outcome, receiptId)
@@ -151,6 +129,9 @@ public static partial class WebhookPipeline
         span?.SetTag("pipeline.provider", provider);
         return span;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing {Provider} webhooks with 404 until configured: {Detail}")]
+    private static partial void LogNotConfigured(ILogger logger, string provider, string detail);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Accepted {Provider} {Description} as receipt {ReceiptId} (dedup key {DedupKey}, {Scheme})")]

@@ -143,6 +143,6 @@ public sealed class EventFanOutConsumerDefinition : ConsumerDefinition<EventFanO
     {
         // Quorum queue, in-memory exponential retry for passing database faults, delayed retries, then
         // deliveries-events_error with the fault in its headers (pipeline-ops dead-letters replay).
-        endpointConfigurator.UsePipelineDefaults();
+        endpointConfigurator.UsePipelineDefaults(context);
     }
 }

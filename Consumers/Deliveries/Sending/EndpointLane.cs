@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
-using Microsoft.Extensions.Options;
 using Pipeline.Persistence.Deliveries;
 
 namespace Pipeline.Consumers.Deliveries.Sending;

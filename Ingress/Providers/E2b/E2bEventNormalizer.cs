@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Unicode;
 using Pipeline.Messages.Sandboxes;
 using Pipeline.Persistence;
 
@@ -107,10 +105,10 @@ public static class E2bEventNormalizer
             Label = resolvedLabel,
             EventType = resolvedType,
             OccurredAt = occurredAt!.Value,
-            TeamId = NullIfEmpty(teamId),
-            TemplateId = NullIfEmpty(templateId),
-            BuildId = NullIfEmpty(buildId),
-            ExecutionId = NullIfEmpty(executionId),
+            TeamId = JsonFields.NullIfBlank(teamId),
+            TemplateId = JsonFields.NullIfBlank(templateId),
+            BuildId = JsonFields.NullIfBlank(buildId),
+            ExecutionId = JsonFields.NullIfBlank(executionId),
             Metadata = metadata,
             Execution = execution,
             ReceiptId = receiptId,
@@ -133,9 +131,9 @@ public static class E2bEventNormalizer
         }
 
         if (!TryReadTimestamp(e, keys.Of("started_at", "startedAt"), required: false, out var startedAt, out error)
-            || !TryReadInteger(e, keys.Of("vcpu_count", "vcpuCount"), int.MaxValue, roundFraction: false, out var vcpuCount, out error)
-            || !TryReadInteger(e, keys.Of("memory_mb", "memoryMb"), int.MaxValue, roundFraction: false, out var memoryMb, out error)
-            || !TryReadInteger(e, keys.Of("execution_time", "executionTime"), long.MaxValue, roundFraction: true, out var executionTimeMs, out error))
+            || !JsonFields.TryReadInteger(e, keys.Of("vcpu_count", "vcpuCount"), int.MaxValue, roundFraction: false, out var vcpuCount, out error)
+            || !JsonFields.TryReadInteger(e, keys.Of("memory_mb", "memoryMb"), int.MaxValue, roundFraction: false, out var memoryMb, out error)
+            || !JsonFields.TryReadInteger(e, keys.Of("execution_time", "executionTime"), long.MaxValue, roundFraction: true, out var executionTimeMs, out error))
         {
             return false;
         }
@@ -211,50 +209,6 @@ public static class E2bEventNormalizer
         return true;
     }
 
-    // Numbers may arrive as JSON numbers or numeric strings. A fraction is rounded only where it is harmless
-    // (execution_time, once documented in seconds as 1.0); a fractional vCPU or memory figure is malformed.
-    private static bool TryReadInteger(JsonElement obj, (string, string) names, long max, bool roundFraction, out long? value, [NotNullWhen(false)] out string? error)
-    {
-        value = null;
-        error = null;
-        if (!JsonFields.TryFind(obj, names, out var element, out var name) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        decimal number;
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Number when element.TryGetDecimal(out number):
-                break;
-            case JsonValueKind.String when decimal.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number):
-                break;
-            default:
-                error = name + " must be a number";
-                return false;
-        }
-
-        if (number != decimal.Truncate(number))
-        {
-            if (!roundFraction)
-            {
-                error = name + " must be an integer";
-                return false;
-            }
-
-            number = decimal.Round(number, MidpointRounding.AwayFromZero);
-        }
-
-        if (number < 0 || number > max)
-        {
-            error = name + " out of range";
-            return false;
-        }
-
-        value = (long)number;
-        return true;
-    }
-
     private static bool HasAnyProperty(JsonElement obj, string[] names)
     {
         foreach (var property in obj.EnumerateObject())
@@ -292,8 +246,6 @@ public static class E2bEventNormalizer
         SandboxLabels.Update => "updated",
         _ => label,
     };
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static NormalizationResult<SandboxLifecycleEventV1> Malformed(string error) =>
         NormalizationResult<SandboxLifecycleEventV1>.Malformed(error);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.WebUtilities;
+using Pipeline.Ingress.Webhooks;
 using Pipeline.Messages.Webhooks;
 
 namespace Pipeline.Ingress.Providers.Generic;
@@ -14,8 +15,6 @@ namespace Pipeline.Ingress.Providers.Generic;
 /// </summary>
 public static class GenericEventNormalizer
 {
-    private const int MaxHeaderValueLength = 512;
-
     public static NormalizationResult<WebhookReceivedV1> Normalize(
         GenericSource source, ReadOnlySpan<byte> body, IHeaderDictionary headers, Guid receiptId, DateTimeOffset receivedAt)
     {
@@ -26,7 +25,7 @@ public static class GenericEventNormalizer
             return NormalizationResult<WebhookReceivedV1>.Malformed(GenericReasons.NotUtf8);
         }
 
-        var contentType = SignatureChecks.TryGetHeader(headers, "Content-Type", out var type) ? type : null;
+        var contentType = Signatures.TryGetHeader(headers, "Content-Type", out var type) ? type : null;
         var (eventType, id) = ReadEvent(source.Scheme, body, headers, contentType);
         var dedupKey = DedupKeys.For(id, body);
         var message = new WebhookReceivedV1
@@ -34,7 +33,7 @@ public static class GenericEventNormalizer
             Source = source.Name,
             EventType = eventType,
             EventId = dedupKey,
-            Headers = KeepHeaders(headers, source.KeptHeaders),
+            Headers = WebhookResponses.KeptHeaderValues(headers, source.KeptHeaders),
             ContentType = contentType,
             Body = Encoding.UTF8.GetString(body),
             ReceivedAt = receivedAt,
@@ -52,22 +51,6 @@ public static class GenericEventNormalizer
                && String(document.RootElement, "challenge") is { } challenge
             ? challenge
             : null;
-    }
-
-    /// <summary>The headers of <paramref name="names"/> that were sent: lower-case names, values cut at 512 characters.</summary>
-    public static IReadOnlyDictionary<string, string> KeepHeaders(IHeaderDictionary headers, IReadOnlyList<string> names)
-    {
-        var kept = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in names)
-        {
-            if (headers.TryGetValue(name, out var value) && value.Count > 0)
-            {
-                var text = value.ToString();
-                kept[name.ToLowerInvariant()] = text.Length > MaxHeaderValueLength ? text[..MaxHeaderValueLength] : text;
-            }
-        }
-
-        return kept;
     }
 
     private static (string? EventType, string? Id) ReadEvent(string scheme, ReadOnlySpan<byte> body, IHeaderDictionary headers, string? contentType)
@@ -167,5 +150,5 @@ public static class GenericEventNormalizer
             : Header(headers, StandardWebhooksVerifier.Svix.Id);
 
     private static string? Header(IHeaderDictionary headers, string name) =>
-        SignatureChecks.TryGetHeader(headers, name, out var value) ? value : null;
+        Signatures.TryGetHeader(headers, name, out var value) ? value : null;
 }

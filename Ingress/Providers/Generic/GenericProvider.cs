@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Settings;
+using Pipeline.Ingress.Receipts;
 using Pipeline.Ingress.Webhooks;
 
 namespace Pipeline.Ingress.Providers.Generic;
@@ -32,21 +33,20 @@ public static class GenericProvider
     public static IEndpointRouteBuilder MapGenericWebhooks(this IEndpointRouteBuilder endpoints)
     {
         // The built-in providers' literal routes (/webhooks/e2b, …) take precedence over this pattern.
-        endpoints.MapPost("/webhooks/{name}", HandleAsync);
+        endpoints.MapPost("/webhooks/{name}", (Delegate)HandleAsync);
         return endpoints;
     }
 
-    private static Task<IResult> HandleAsync(HttpContext http, string name)
+    private static Task<IResult> HandleAsync(
+        HttpContext http, string name, GenericSourceResolver sources, WebhookPipeline pipeline, ReceiptWriter writer, ILoggerFactory loggers)
     {
-        var route = http.RequestServices.GetRequiredService<GenericSourceResolver>().Resolve(name.ToLowerInvariant());
-        if (route is not null)
+        if (sources.Resolve(name.ToLowerInvariant()) is { } source)
         {
-            return WebhookPipeline.HandleAsync(http, route);
+            return pipeline.HandleAsync(http, source, writer);
         }
 
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Pipeline.Ingress.Webhooks");
         IngressMetrics.Received.WithLabels(UnknownSourceLabel).Inc();
-        return Task.FromResult(WebhookResponses.Reject(logger, UnknownSourceLabel, StatusCodes.Status404NotFound,
-            GenericReasons.UnknownSource, "No webhook source is configured under this name."));
+        return Task.FromResult(WebhookResponses.Reject(loggers.CreateLogger("Pipeline.Ingress.Webhooks"), UnknownSourceLabel,
+            StatusCodes.Status404NotFound, GenericReasons.UnknownSource, "No webhook source is configured under this name."));
     }
 }

@@ -4,7 +4,7 @@ namespace Pipeline.Ingress.Providers.Generic;
 public static class GenericReasons
 {
     public const string UnknownSource = "unknown source";
-    public const string NotConfigured = "provider not configured";
+    public const string NotConfigured = VerificationResult.NotConfiguredReason;
     public const string MissingSignature = "missing signature header";
     public const string MalformedSignature = "malformed signature header";
     public const string UnsupportedVersion = "unsupported signature version";

@@ -9,11 +9,6 @@ public static class GenericSourceVerifier
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(request);
-        if (!source.IsEnabled)
-        {
-            return VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound);
-        }
-
         var headers = request.Headers;
         var result = source.Scheme switch
         {
@@ -23,7 +18,7 @@ public static class GenericSourceVerifier
             SourceSchemes.Stripe => StripeSignatureVerifier.Verify(body, headers, source.Secrets, now, source.Tolerance),
             SourceSchemes.Slack => SlackSignatureVerifier.Verify(body, headers, source.Secrets, now, source.Tolerance),
             SourceSchemes.Token => TokenVerifier.Verify(headers, request.Query, source.Secrets, source.TokenHeader),
-            _ => VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound),
+            _ => VerificationResult.NotConfigured,
         };
 
         // Only after the sender is known to be genuine: an unauthenticated caller learns nothing about the body check.

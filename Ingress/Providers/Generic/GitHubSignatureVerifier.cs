@@ -6,12 +6,7 @@ public static class GitHubSignatureVerifier
     public const string SignatureHeader = "X-Hub-Signature-256";
     public const string DeliveryHeader = "X-GitHub-Delivery";
     public const string EventHeader = "X-GitHub-Event";
-    public const string SignaturePrefix = "sha256=";
 
-    public static VerificationResult Verify(ReadOnlySpan<byte> body, IHeaderDictionary headers, IReadOnlyList<string> secrets)
-    {
-        ArgumentNullException.ThrowIfNull(headers);
-        ArgumentNullException.ThrowIfNull(secrets);
-        return HexBodySignature.Verify(body, headers, secrets, SignatureHeader, SignaturePrefix, SourceSchemes.GitHub);
-    }
+    public static VerificationResult Verify(ReadOnlySpan<byte> body, IHeaderDictionary headers, IReadOnlyList<string> secrets) =>
+        HmacSha256Verifier.VerifyBodySignature(body, headers, secrets, SignatureHeader, SourceSchemes.GitHub);
 }

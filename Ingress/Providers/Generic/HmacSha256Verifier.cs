@@ -10,27 +10,48 @@ public static class HmacSha256Verifier
     public const string SignatureHeader = "X-Webhook-Signature";
     public const string TimestampHeader = "X-Webhook-Timestamp";
     public const string EventHeader = "X-Webhook-Event";
-    public const string SignaturePrefix = "sha256=";
 
     public static VerificationResult Verify(
         ReadOnlySpan<byte> body, IHeaderDictionary headers, IReadOnlyList<string> secrets, DateTimeOffset now, TimeSpan tolerance)
     {
-        ArgumentNullException.ThrowIfNull(headers);
-        ArgumentNullException.ThrowIfNull(secrets);
-
-        var result = HexBodySignature.Verify(body, headers, secrets, SignatureHeader, SignaturePrefix, SourceSchemes.HmacSha256);
-        if (!result.IsValid || !SignatureChecks.TryGetHeader(headers, TimestampHeader, out var timestampText))
+        var result = VerifyBodySignature(body, headers, secrets, SignatureHeader, SourceSchemes.HmacSha256);
+        if (!result.IsValid || !Signatures.TryGetHeader(headers, TimestampHeader, out var timestampText))
         {
             return result;
         }
 
-        if (!SignatureChecks.TryParseUnixSeconds(timestampText, allowFraction: true, out var timestamp))
+        if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: true, out var timestamp))
         {
             return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
         }
 
-        return SignatureChecks.WithinTolerance(timestamp, now, tolerance)
+        return Signatures.WithinTolerance(timestamp, now, tolerance)
             ? result
             : VerificationResult.Invalid(GenericReasons.OutsideTolerance);
+    }
+
+    /// <summary>A hex HMAC-SHA256 of the body alone in <paramref name="header"/>: this scheme without its timestamp, and GitHub's.</summary>
+    internal static VerificationResult VerifyBodySignature(
+        ReadOnlySpan<byte> body, IHeaderDictionary headers, IReadOnlyList<string> secrets, string header, string scheme)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(secrets);
+        if (!Signatures.TryGetHeader(headers, header, out var received))
+        {
+            return VerificationResult.Invalid(GenericReasons.MissingSignature);
+        }
+
+        var keys = Signatures.Utf8Keys(secrets);
+        if (keys.Length == 0)
+        {
+            return VerificationResult.NotConfigured;
+        }
+
+        return HexBodySignature.Check(body, received, keys) switch
+        {
+            BodySignatureCheck.Match => VerificationResult.Valid(scheme),
+            BodySignatureCheck.Mismatch => VerificationResult.Invalid(GenericReasons.SignatureMismatch),
+            _ => VerificationResult.Invalid(GenericReasons.MalformedSignature),
+        };
     }
 }

@@ -18,39 +18,39 @@ public static class SlackSignatureVerifier
         ArgumentNullException.ThrowIfNull(headers);
         ArgumentNullException.ThrowIfNull(secrets);
 
-        if (!SignatureChecks.TryGetHeader(headers, SignatureHeader, out var received))
+        if (!Signatures.TryGetHeader(headers, SignatureHeader, out var received))
         {
             return VerificationResult.Invalid(GenericReasons.MissingSignature);
         }
 
-        if (!SignatureChecks.TryGetHeader(headers, TimestampHeader, out var timestampText))
+        if (!Signatures.TryGetHeader(headers, TimestampHeader, out var timestampText))
         {
             return VerificationResult.Invalid(GenericReasons.MissingTimestamp);
         }
 
-        var keys = SignatureChecks.Utf8Keys(secrets);
-        if (keys.Count == 0)
+        var keys = Signatures.Utf8Keys(secrets);
+        if (keys.Length == 0)
         {
-            return VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound);
+            return VerificationResult.NotConfigured;
         }
 
         if (!received.StartsWith(SignaturePrefix, StringComparison.Ordinal)
-            || !SignatureChecks.TryDecodeHex(received.AsSpan(SignaturePrefix.Length), prefix: null, out var digest))
+            || !Signatures.TryDecodeHexDigest(received.AsSpan(SignaturePrefix.Length), prefix: null, out var digest))
         {
             return VerificationResult.Invalid(GenericReasons.MalformedSignature);
         }
 
-        if (!SignatureChecks.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
+        if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
         {
             return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
         }
 
-        if (!SignatureChecks.AnyMatch(keys, Encoding.UTF8.GetBytes($"v0:{timestampText}:"), body, [digest]))
+        if (!Signatures.AnyHmacSha256(keys, Encoding.UTF8.GetBytes($"v0:{timestampText}:"), body, [digest]))
         {
             return VerificationResult.Invalid(GenericReasons.SignatureMismatch);
         }
 
-        return SignatureChecks.WithinTolerance(timestamp, now, tolerance)
+        return Signatures.WithinTolerance(timestamp, now, tolerance)
             ? VerificationResult.Valid(SourceSchemes.Slack)
             : VerificationResult.Invalid(GenericReasons.OutsideTolerance);
     }

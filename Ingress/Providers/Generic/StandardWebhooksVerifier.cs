@@ -30,7 +30,7 @@ public static class StandardWebhooksVerifier
             text = text[SecretPrefix.Length..];
         }
 
-        key = SignatureChecks.TryDecodeBase64(text, MaxKeyBytes) is { Length: > 0 } bytes ? bytes : null;
+        key = Signatures.TryDecodeBase64(text, MaxKeyBytes) is { Length: > 0 } bytes ? bytes : null;
         return key is not null;
     }
 
@@ -43,26 +43,26 @@ public static class StandardWebhooksVerifier
         // One family or the other, never mixed: the webhook-* headers win when both are sent.
         string signatures;
         var names = Webhook;
-        if (!SignatureChecks.TryGetHeader(headers, names.Signature, out signatures))
+        if (!Signatures.TryGetHeader(headers, names.Signature, out signatures))
         {
             names = Svix;
-            if (!SignatureChecks.TryGetHeader(headers, names.Signature, out signatures))
+            if (!Signatures.TryGetHeader(headers, names.Signature, out signatures))
             {
                 return VerificationResult.Invalid(GenericReasons.MissingSignature);
             }
         }
 
-        if (!SignatureChecks.TryGetHeader(headers, names.Id, out var id))
+        if (!Signatures.TryGetHeader(headers, names.Id, out var id))
         {
             return VerificationResult.Invalid(GenericReasons.MissingId);
         }
 
-        if (!SignatureChecks.TryGetHeader(headers, names.Timestamp, out var timestampText))
+        if (!Signatures.TryGetHeader(headers, names.Timestamp, out var timestampText))
         {
             return VerificationResult.Invalid(GenericReasons.MissingTimestamp);
         }
 
-        if (!SignatureChecks.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
+        if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
         {
             return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
         }
@@ -78,7 +78,7 @@ public static class StandardWebhooksVerifier
 
         if (keys.Count == 0)
         {
-            return VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound);
+            return VerificationResult.NotConfigured;
         }
 
         var candidates = new List<byte[]>();
@@ -96,7 +96,7 @@ public static class StandardWebhooksVerifier
             // Other versions (v1a is asymmetric) are ignored; a v1 entry that is not a digest simply cannot match.
             if (entry.AsSpan(0, comma).SequenceEqual("v1"))
             {
-                candidates.Add(SignatureChecks.TryDecodeBase64Digest(entry.AsSpan(comma + 1), out var digest) ? digest : []);
+                candidates.Add(Signatures.TryDecodeBase64Digest(entry.AsSpan(comma + 1), urlSafe: false, out var digest) ? digest : []);
             }
         }
 
@@ -111,13 +111,13 @@ public static class StandardWebhooksVerifier
         }
 
         var prefix = Encoding.UTF8.GetBytes($"{id}.{timestampText}.");
-        if (!SignatureChecks.AnyMatch(keys, prefix, body, candidates))
+        if (!Signatures.AnyHmacSha256(keys, prefix, body, candidates))
         {
             return VerificationResult.Invalid(GenericReasons.SignatureMismatch);
         }
 
         // Checked after the signature, so a stale but genuine delivery is told apart from a forgery in the logs.
-        return SignatureChecks.WithinTolerance(timestamp, now, tolerance)
+        return Signatures.WithinTolerance(timestamp, now, tolerance)
             ? VerificationResult.Valid(SourceSchemes.StandardWebhooks)
             : VerificationResult.Invalid(GenericReasons.OutsideTolerance);
     }

@@ -17,15 +17,15 @@ public static class StripeSignatureVerifier
         ArgumentNullException.ThrowIfNull(headers);
         ArgumentNullException.ThrowIfNull(secrets);
 
-        if (!SignatureChecks.TryGetHeader(headers, SignatureHeader, out var header))
+        if (!Signatures.TryGetHeader(headers, SignatureHeader, out var header))
         {
             return VerificationResult.Invalid(GenericReasons.MissingSignature);
         }
 
-        var keys = SignatureChecks.Utf8Keys(secrets);
-        if (keys.Count == 0)
+        var keys = Signatures.Utf8Keys(secrets);
+        if (keys.Length == 0)
         {
-            return VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound);
+            return VerificationResult.NotConfigured;
         }
 
         string? timestampText = null;
@@ -46,7 +46,7 @@ public static class StripeSignatureVerifier
             }
             else if (name.SequenceEqual("v1"))
             {
-                candidates.Add(SignatureChecks.TryDecodeHex(value, prefix: null, out var digest) ? digest : []);
+                candidates.Add(Signatures.TryDecodeHexDigest(value, prefix: null, out var digest) ? digest : []);
             }
         }
 
@@ -55,17 +55,17 @@ public static class StripeSignatureVerifier
             return VerificationResult.Invalid(GenericReasons.MalformedSignature);
         }
 
-        if (!SignatureChecks.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
+        if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
         {
             return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
         }
 
-        if (!SignatureChecks.AnyMatch(keys, Encoding.UTF8.GetBytes(timestampText + "."), body, candidates))
+        if (!Signatures.AnyHmacSha256(keys, Encoding.UTF8.GetBytes(timestampText + "."), body, candidates))
         {
             return VerificationResult.Invalid(GenericReasons.SignatureMismatch);
         }
 
-        return SignatureChecks.WithinTolerance(timestamp, now, tolerance)
+        return Signatures.WithinTolerance(timestamp, now, tolerance)
             ? VerificationResult.Valid(SourceSchemes.Stripe)
             : VerificationResult.Invalid(GenericReasons.OutsideTolerance);
     }

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Pipeline.Hosting.Access;
 
 namespace Pipeline.Ingress.Providers.Generic;
 
@@ -24,7 +23,7 @@ public static class TokenVerifier
         {
             received = query.TryGetValue(QueryParameter, out var values) && values.Count > 0 ? values[0]?.Trim() ?? "" : "";
         }
-        else if (SignatureChecks.TryGetHeader(headers, tokenHeader, out received)
+        else if (Signatures.TryGetHeader(headers, tokenHeader, out received)
                  && received.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
         {
             received = received[BearerPrefix.Length..].Trim();
@@ -35,30 +34,12 @@ public static class TokenVerifier
             return VerificationResult.Invalid(GenericReasons.MissingToken);
         }
 
-        // Digests are compared, not the tokens, so neither the time taken nor a length check says how long a token is.
-        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> actual = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(received), actual);
-        var configured = false;
-        var matched = false;
-        foreach (var secret in secrets)
+        if (secrets.All(string.IsNullOrWhiteSpace))
         {
-            if (string.IsNullOrWhiteSpace(secret))
-            {
-                continue;
-            }
-
-            configured = true;
-            SHA256.HashData(Encoding.UTF8.GetBytes(secret), expected);
-            matched |= CryptographicOperations.FixedTimeEquals(expected, actual);
+            return VerificationResult.NotConfigured;
         }
 
-        if (!configured)
-        {
-            return VerificationResult.Invalid(GenericReasons.NotConfigured, StatusCodes.Status404NotFound);
-        }
-
-        return matched
+        return BearerKeys.Matches(received, secrets)
             ? VerificationResult.Valid(SourceSchemes.Token)
             : VerificationResult.Invalid(GenericReasons.TokenMismatch);
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Unicode;
 using Pipeline.Messages.Rooms;
 using Pipeline.Persistence;
 
@@ -31,8 +30,6 @@ public static class LiveKitEventNormalizer
 
     private static readonly string?[] ParticipantKinds =
         ["STANDARD", "INGRESS", "EGRESS", "SIP", "AGENT", null, null, "CONNECTOR", "BRIDGE"];
-
-    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     private static readonly string[] TrackTypes = ["AUDIO", "VIDEO", "DATA"];
 
@@ -141,7 +138,7 @@ public static class LiveKitEventNormalizer
             EmptyTimeout = emptyTimeout,
             MaxParticipants = maxParticipants,
             NumParticipants = numParticipants,
-            Metadata = NullIfEmpty(metadata),
+            Metadata = JsonFields.NullIfBlank(metadata),
         };
         return true;
     }
@@ -176,11 +173,11 @@ public static class LiveKitEventNormalizer
         {
             Sid = sid ?? "",
             Identity = identity ?? "",
-            Name = NullIfEmpty(name),
+            Name = JsonFields.NullIfBlank(name),
             State = state,
             Kind = kind,
             JoinedAt = joinedAt,
-            Metadata = NullIfEmpty(metadata),
+            Metadata = JsonFields.NullIfBlank(metadata),
         };
         return true;
     }
@@ -212,8 +209,8 @@ public static class LiveKitEventNormalizer
             Sid = sid ?? "",
             Type = type,
             Source = source,
-            Name = NullIfEmpty(name),
-            MimeType = NullIfEmpty(mimeType),
+            Name = JsonFields.NullIfBlank(name),
+            MimeType = JsonFields.NullIfBlank(mimeType),
         };
         return true;
     }
@@ -247,12 +244,12 @@ public static class LiveKitEventNormalizer
         egress = new LiveKitEgressV1
         {
             EgressId = egressId ?? "",
-            RoomId = NullIfEmpty(roomId),
-            RoomName = NullIfEmpty(roomName),
+            RoomId = JsonFields.NullIfBlank(roomId),
+            RoomName = JsonFields.NullIfBlank(roomName),
             Status = status,
             StartedAt = startedAt,
             EndedAt = endedAt,
-            Error = NullIfEmpty(egressError),
+            Error = JsonFields.NullIfBlank(egressError),
             Locations = locations.Count > 0 ? locations : null,
         };
         return true;
@@ -353,8 +350,8 @@ public static class LiveKitEventNormalizer
         ingress = new LiveKitIngressV1
         {
             IngressId = ingressId ?? "",
-            Name = NullIfEmpty(name),
-            RoomName = NullIfEmpty(roomName),
+            Name = JsonFields.NullIfBlank(name),
+            RoomName = JsonFields.NullIfBlank(roomName),
             Status = status,
         };
         return true;
@@ -460,8 +457,8 @@ public static class LiveKitEventNormalizer
 
         var ticks = unit switch
         {
-            Unit.Seconds => number.Value <= MaxUnixSeconds ? number.Value * TimeSpan.TicksPerSecond : -1,
-            Unit.Milliseconds => number.Value <= MaxUnixSeconds * 1000 ? number.Value * TimeSpan.TicksPerMillisecond : -1,
+            Unit.Seconds => number.Value <= JsonFields.MaxUnixSeconds ? number.Value * TimeSpan.TicksPerSecond : -1,
+            Unit.Milliseconds => number.Value <= JsonFields.MaxUnixSeconds * 1000 ? number.Value * TimeSpan.TicksPerMillisecond : -1,
             _ => number.Value / 100, // 100 ns per tick; any positive int64 of nanoseconds is before 2263
         };
 
@@ -501,8 +498,6 @@ public static class LiveKitEventNormalizer
                 return false;
         }
     }
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static NormalizationResult<LiveKitEventV1> Malformed(string error) =>
         NormalizationResult<LiveKitEventV1>.Malformed(error);

@@ -1,24 +1,33 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Pipeline.Hosting.Settings;
+using Pipeline.Ingress.Webhooks;
 
 namespace Pipeline.Ingress.Providers.LiveKit;
 
-/// <summary>Registration of the LiveKit provider; its routes are in <see cref="LiveKitWebhookEndpoint"/>.</summary>
-public static class LiveKitProvider
+/// <summary>POST /webhooks/livekit (and the seed's /api/webhook): LiveKit's signed protojson events.</summary>
+public sealed class LiveKitProvider(LiveKitVerifierSource verifiers, TimeProvider clock) : IWebhookProvider
 {
-    public static IServiceCollection AddLiveKitProvider(this IServiceCollection services)
-    {
-        services.AddOptions<LiveKitOptions>().BindConfiguration(LiveKitOptions.Section)
-            .ValidateOnStart()
-            .KeepLastValidOnReload(o => $"{o.Keys.Count} API key(s)");
-        services.AddSingleton<LiveKitOptionsSetup>();
-        services.AddSingleton<IPostConfigureOptions<LiveKitOptions>>(sp => sp.GetRequiredService<LiveKitOptionsSetup>());
-        services.AddSingleton<IValidateOptions<LiveKitOptions>>(sp => sp.GetRequiredService<LiveKitOptionsSetup>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<LiveKitVerifierSource>();
-        return services;
-    }
+    public const string Provider = "livekit";
+
+    public string Name => Provider;
+    public IReadOnlyList<string> Routes { get; } = ["/webhooks/livekit", "/api/webhook"];
+
+    // Never Authorization: it carries the signed token.
+    public IReadOnlyList<string> KeptHeaders { get; } = ["content-type", "user-agent", "x-forwarded-for"];
+    public int? MaxBodyBytes => null;
+
+    public string? MissingSetting => verifiers.Current.IsConfigured
+        ? null
+        : $"{LiveKitOptions.ApiKeyVariable} and {LiveKitOptions.ApiSecretVariable} (or {LiveKitOptions.Section}:Keys)";
+
+    public bool AcceptsContentType(string? contentType) => WebhookBody.IsJson(contentType);
+
+    public ValueTask<VerificationResult> VerifyAsync(byte[] body, HttpRequest request) =>
+        verifiers.Current.VerifyAsync(body, request.Headers.Authorization.Count > 0 ? request.Headers.Authorization[0] : null);
+
+    // The receipt time stands in for createdAt only when the body has none.
+    public WebhookNormalization Normalize(byte[] body, Guid receiptId, HttpRequest request) =>
+        WebhookNormalization.Of(LiveKitEventNormalizer.Normalize(body, receiptId, clock.GetUtcNow()), LiveKitEventNormalizer.Describe);
 }
 
 /// <summary>The verifier for the current keys, rebuilt when the configuration reloads (keys added or retired).</summary>
@@ -40,4 +49,15 @@ public sealed class LiveKitVerifierSource : IDisposable
     public void Dispose() => _subscription?.Dispose();
 
     private LiveKitSignatureVerifier Build(LiveKitOptions options) => new(options.Keys, options.ClockSkew, _time, options.MaxTokenLifetime);
+}
+
+public static class LiveKitRegistration
+{
+    public static IServiceCollection AddLiveKitProvider(this IServiceCollection services)
+    {
+        services.AddProviderOptions<LiveKitOptions, LiveKitOptionsSetup>(LiveKitOptions.Section, o => $"{o.Keys.Count} API key(s)");
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<LiveKitVerifierSource>();
+        return services.AddWebhookProvider<LiveKitProvider>();
+    }
 }

@@ -18,9 +18,6 @@ public sealed class LiveKitSignatureVerifier
     private const string BearerScheme = "Bearer";
     private const int DigestSize = 32; // SHA-256
 
-    // Bound on the sha256 claim we are willing to decode; a SHA-256 digest needs 44 Base64 characters.
-    private const int MaxDigestChars = 128;
-
     // HMAC-SHA256's block size. RFC 2104 pads a shorter key with zeros to this length before use, so a key padded
     // here gives the same MAC; IdentityModel refuses HMAC keys under 256 bits, and LiveKit's own test vector (and
     // some deployments) use shorter secrets.
@@ -64,7 +61,7 @@ public sealed class LiveKitSignatureVerifier
     {
         if (!IsConfigured)
         {
-            return VerificationResult.Invalid("provider not configured", StatusCodes.Status404NotFound);
+            return VerificationResult.NotConfigured;
         }
 
         var token = authorization.AsSpan().Trim();
@@ -130,8 +127,7 @@ public sealed class LiveKitSignatureVerifier
             return VerificationResult.Invalid("missing sha256 claim");
         }
 
-        Span<byte> expected = stackalloc byte[DigestSize];
-        if (!SignatureEncoding.TryDecodeBase64(claimed, expected))
+        if (!Signatures.TryDecodeBase64Digest(claimed, urlSafe: true, out var expected))
         {
             return VerificationResult.Invalid("malformed sha256 claim");
         }

@@ -1,8 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Unicode;
 using Pipeline.Messages.Credits;
 
 namespace Pipeline.Ingress.Providers.NewApi;
@@ -20,9 +18,6 @@ public static class NewApiEventNormalizer
     public const int MaxRequestIdLength = 128;
     public const int MaxUserIdLength = 100;
 
-    // Unix seconds up to the end of year 9999, the range DateTimeOffset can hold.
-    private const long MaxUnixSeconds = 253_402_300_799;
-
     public static NormalizationResult<object> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId) =>
         JsonFields.Parse<object>(rawBody, (root, raw) => Normalize(root, raw, receiptId));
 
@@ -33,7 +28,7 @@ public static class NewApiEventNormalizer
             return Malformed("body is not a json object");
         }
 
-        if (!TryReadString(root, "type", out var type, out var error)
+        if (!JsonFields.TryReadString(root, "type", out var type, out var error)
             || !TryReadUnixSeconds(root, "timestamp", out var timestamp, out error))
         {
             return Malformed(error);
@@ -61,18 +56,18 @@ public static class NewApiEventNormalizer
             return Malformed("data must be an object");
         }
 
-        if (!TryReadString(data, "request_id", out var requestId, out var error)
+        if (!JsonFields.TryReadString(data, "request_id", out var requestId, out var error)
             || !TryReadId(data, "user_id", out var userId, out error)
-            || !TryReadInteger(data, "quota", out var quota, out error)
-            || !TryReadString(data, "username", out var username, out error)
+            || !JsonFields.TryReadInteger(data, ("quota", "quota"), long.MaxValue, roundFraction: false, out var quota, out error)
+            || !JsonFields.TryReadString(data, "username", out var username, out error)
             || !TryReadId(data, "token_id", out var tokenId, out error)
-            || !TryReadString(data, "token_name", out var tokenName, out error)
-            || !TryReadString(data, "model_name", out var modelName, out error)
-            || !TryReadInteger(data, "prompt_tokens", out var promptTokens, out error)
-            || !TryReadInteger(data, "completion_tokens", out var completionTokens, out error)
+            || !JsonFields.TryReadString(data, "token_name", out var tokenName, out error)
+            || !JsonFields.TryReadString(data, "model_name", out var modelName, out error)
+            || !JsonFields.TryReadInteger(data, ("prompt_tokens", "prompt_tokens"), long.MaxValue, roundFraction: false, out var promptTokens, out error)
+            || !JsonFields.TryReadInteger(data, ("completion_tokens", "completion_tokens"), long.MaxValue, roundFraction: false, out var completionTokens, out error)
             || !TryReadNumber(data, "use_time", out var useTime, out error)
             || !TryReadBoolean(data, "is_stream", out var isStream, out error)
-            || !TryReadString(data, "group", out var group, out error)
+            || !JsonFields.TryReadString(data, "group", out var group, out error)
             || !TryReadId(data, "channel", out var channel, out error)
             || !TryReadUnixSeconds(data, "created_at", out var createdAt, out error))
         {
@@ -113,17 +108,17 @@ public static class NewApiEventNormalizer
         {
             RequestId = requestId,
             UserId = userId,
-            Username = NullIfEmpty(username),
-            TokenId = NullIfEmpty(tokenId),
-            TokenName = NullIfEmpty(tokenName),
-            ModelName = NullIfEmpty(modelName),
+            Username = JsonFields.NullIfBlank(username),
+            TokenId = JsonFields.NullIfBlank(tokenId),
+            TokenName = JsonFields.NullIfBlank(tokenName),
+            ModelName = JsonFields.NullIfBlank(modelName),
             Quota = quota.Value,
             PromptTokens = promptTokens,
             CompletionTokens = completionTokens,
             UseTime = useTime,
             IsStream = isStream,
-            Group = NullIfEmpty(group),
-            Channel = NullIfEmpty(channel),
+            Group = JsonFields.NullIfBlank(group),
+            Channel = JsonFields.NullIfBlank(channel),
             OccurredAt = occurredAt,
             ReceiptId = receiptId,
         };
@@ -133,8 +128,8 @@ public static class NewApiEventNormalizer
     private static NormalizationResult<object> NormalizeNotification(
         JsonElement root, string type, DateTimeOffset? timestamp, ReadOnlySpan<byte> rawBody, Guid receiptId)
     {
-        if (!TryReadString(root, "title", out var title, out var error)
-            || !TryReadString(root, "content", out var content, out error)
+        if (!JsonFields.TryReadString(root, "title", out var title, out var error)
+            || !JsonFields.TryReadString(root, "content", out var content, out error)
             || !TryReadValues(root, out var values, out error))
         {
             return Malformed(error);
@@ -186,26 +181,6 @@ public static class NewApiEventNormalizer
         return true;
     }
 
-    // JSON null counts as absent; any kind other than string is malformed.
-    private static bool TryReadString(JsonElement obj, string name, out string? value, [NotNullWhen(false)] out string? error)
-    {
-        value = null;
-        error = null;
-        if (!obj.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (element.ValueKind != JsonValueKind.String)
-        {
-            error = name + " must be a string";
-            return false;
-        }
-
-        value = element.GetString();
-        return true;
-    }
-
     // Ids are integers in new-api's Go structs and strings in forks: either becomes a string.
     private static bool TryReadId(JsonElement obj, string name, out string? value, [NotNullWhen(false)] out string? error)
     {
@@ -230,38 +205,6 @@ public static class NewApiEventNormalizer
         }
     }
 
-    // Integers may arrive as JSON numbers or numeric strings; fractions and negatives are malformed.
-    private static bool TryReadInteger(JsonElement obj, string name, out long? value, [NotNullWhen(false)] out string? error)
-    {
-        value = null;
-        error = null;
-        if (!obj.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (!TryGetDecimal(element, out var number))
-        {
-            error = name + " must be a number";
-            return false;
-        }
-
-        if (number != decimal.Truncate(number))
-        {
-            error = name + " must be an integer";
-            return false;
-        }
-
-        if (number < 0 || number > long.MaxValue)
-        {
-            error = name + " out of range";
-            return false;
-        }
-
-        value = (long)number;
-        return true;
-    }
-
     private static bool TryReadNumber(JsonElement obj, string name, out double? value, [NotNullWhen(false)] out string? error)
     {
         value = null;
@@ -271,7 +214,7 @@ public static class NewApiEventNormalizer
             return true;
         }
 
-        if (!TryGetDecimal(element, out var number) || number < 0)
+        if (!JsonFields.TryGetDecimal(element, out var number) || number < 0)
         {
             error = name + " must be a non-negative number";
             return false;
@@ -310,7 +253,7 @@ public static class NewApiEventNormalizer
     private static bool TryReadUnixSeconds(JsonElement obj, string name, out DateTimeOffset? value, [NotNullWhen(false)] out string? error)
     {
         value = null;
-        if (!TryReadInteger(obj, name, out var seconds, out error))
+        if (!JsonFields.TryReadInteger(obj, (name, name), long.MaxValue, roundFraction: false, out var seconds, out error))
         {
             return false;
         }
@@ -320,7 +263,7 @@ public static class NewApiEventNormalizer
             return true;
         }
 
-        if (seconds > MaxUnixSeconds)
+        if (seconds > JsonFields.MaxUnixSeconds)
         {
             error = name + " out of range";
             return false;
@@ -329,19 +272,6 @@ public static class NewApiEventNormalizer
         value = DateTimeOffset.FromUnixTimeSeconds(seconds.Value);
         return true;
     }
-
-    private static bool TryGetDecimal(JsonElement element, out decimal number)
-    {
-        number = 0;
-        return element.ValueKind switch
-        {
-            JsonValueKind.Number => element.TryGetDecimal(out number),
-            JsonValueKind.String => decimal.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number),
-            _ => false,
-        };
-    }
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static NormalizationResult<object> Malformed(string error) => NormalizationResult<object>.Malformed(error);
 }

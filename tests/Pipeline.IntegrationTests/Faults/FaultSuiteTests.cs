@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Pipeline.IntegrationTests.Infrastructure;
 using RabbitMQ.Client;

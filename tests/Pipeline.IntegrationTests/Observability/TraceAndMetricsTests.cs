@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.RegularExpressions;
 using Pipeline.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Pipeline.Hosting.Telemetry;
 using Serilog.Events;
-using Serilog.Parsing;
 
 namespace Pipeline.UnitTests.Observability;
 

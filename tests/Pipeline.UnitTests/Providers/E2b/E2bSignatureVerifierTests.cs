@@ -98,17 +98,17 @@ public class E2bSignatureVerifierTests
         var body = VectorBody();
         var unkeyed = Convert.ToBase64String(SHA256.HashData(body)).TrimEnd('=');
 
-        Assert.Equal("no secret configured", E2bSignatureVerifier.Verify(body, Headers(("e2b-signature", unkeyed)), [""]).Reason);
+        Assert.Equal("provider not configured", E2bSignatureVerifier.Verify(body, Headers(("e2b-signature", unkeyed)), [""]).Reason);
         Assert.Equal("signature mismatch", E2bSignatureVerifier.Verify(body, Headers(("e2b-signature", unkeyed)), ["", VectorSecret]).Reason);
     }
 
     [Fact]
-    public void No_secret_configured()
+    public void No_secret_configured_is_404_provider_not_configured()
     {
         var result = E2bSignatureVerifier.Verify(VectorBody(), Headers(("e2b-signature", VectorSignature)), []);
 
         Assert.False(result.IsValid);
-        Assert.Equal("no secret configured", result.Reason);
+        Assert.Equal(("provider not configured", 404), (result.Reason, result.Status));
     }
 
     [Fact]

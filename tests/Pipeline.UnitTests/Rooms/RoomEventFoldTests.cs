@@ -5,7 +5,7 @@ using Pipeline.Persistence.Rooms;
 
 namespace Pipeline.UnitTests.Rooms;
 
-public class RoomStateMachineTests
+public class RoomEventFoldTests
 {
     private const string RoomSid = "RM_TkVjUvAqgzKz";
     private const string RoomName = "standup";
@@ -80,7 +80,7 @@ public class RoomStateMachineTests
         RoomAggregate? room = null;
         foreach (var e in events)
         {
-            room = RoomStateMachine.Apply(room, e, Now);
+            room = RoomEventFold.Apply(room, e, Now);
         }
 
         return room!;
@@ -223,7 +223,7 @@ public class RoomStateMachineTests
         Assert.Equal(2, room.Room.PeakParticipants);
 
         // The room finishing later does not overwrite how dave's session ended.
-        room = RoomStateMachine.Apply(room, Event(LiveKitEventNames.RoomFinished, 90), Now);
+        room = RoomEventFold.Apply(room, Event(LiveKitEventNames.RoomFinished, 90), Now);
         Assert.Equal(SessionEndReasons.ConnectionAborted, SessionOf(room, "dave").EndReason);
         Assert.Equal(SessionEndReasons.RoomFinished, SessionOf(room, "alice").EndReason);
     }
@@ -283,7 +283,7 @@ public class RoomStateMachineTests
         Assert.Equal((null, Utc(60), null, SessionEndReasons.Left), (bob.JoinedAt, bob.LeftAt, bob.DurationSeconds, bob.EndReason));
         Assert.Equal(0, room.Room.PeakParticipants);
 
-        room = RoomStateMachine.Apply(room, Event(LiveKitEventNames.ParticipantJoined, 20, Participant("bob")), Now);
+        room = RoomEventFold.Apply(room, Event(LiveKitEventNames.ParticipantJoined, 20, Participant("bob")), Now);
         Assert.Equal(40.0, SessionOf(room, "bob").DurationSeconds);
         Assert.Equal(1, room.Room.PeakParticipants);
         Assert.Equal(0, room.Room.CurrentParticipants);
@@ -426,7 +426,7 @@ public class RoomStateMachineTests
             Assert.Equal(RoomSid, room.Room.Sid);
         }
 
-        Assert.Equal(RoomSid, RoomStateMachine.RoomSidOf(Event(LiveKitEventNames.RecordingFinished, 0, egress: Egress(null), withRoom: false)));
+        Assert.Equal(RoomSid, RoomEventFold.RoomSidOf(Event(LiveKitEventNames.RecordingFinished, 0, egress: Egress(null), withRoom: false)));
     }
 
     [Fact]
@@ -458,18 +458,18 @@ public class RoomStateMachineTests
     [InlineData("EGRESS_ACTIVE", "recording_finished", "boom", "failed")]
     [InlineData("EGRESS_ABORTED", "recording_finished", null, "aborted")]
     public void Egress_status_names(string? status, string eventName, string? error, string expected) =>
-        Assert.Equal(expected, RoomStateMachine.EgressStatus(status, eventName, error));
+        Assert.Equal(expected, RoomEventFold.EgressStatus(status, eventName, error));
 
     [Fact]
     public void Only_room_events_with_a_room_sid_concern_a_room()
     {
-        Assert.Equal(RoomSid, RoomStateMachine.RoomSidOf(Event(LiveKitEventNames.RoomStarted, 0)));
-        Assert.Equal(RoomSid, RoomStateMachine.RoomSidOf(Event(LiveKitEventNames.EgressEnded, 0, egress: Egress("EGRESS_COMPLETE"), withRoom: false)));
-        Assert.Null(RoomStateMachine.RoomSidOf(Event("ingress_started", 0)));
-        Assert.Null(RoomStateMachine.RoomSidOf(Event("agent_job_started", 0)));
-        Assert.Null(RoomStateMachine.RoomSidOf(Event("something_new", 0)));
-        Assert.Null(RoomStateMachine.RoomSidOf(Event(LiveKitEventNames.ParticipantJoined, 0, Participant("a"), withRoom: false)));
-        Assert.Throws<ArgumentException>(() => RoomStateMachine.Apply(null, Event("ingress_started", 0), Now));
+        Assert.Equal(RoomSid, RoomEventFold.RoomSidOf(Event(LiveKitEventNames.RoomStarted, 0)));
+        Assert.Equal(RoomSid, RoomEventFold.RoomSidOf(Event(LiveKitEventNames.EgressEnded, 0, egress: Egress("EGRESS_COMPLETE"), withRoom: false)));
+        Assert.Null(RoomEventFold.RoomSidOf(Event("ingress_started", 0)));
+        Assert.Null(RoomEventFold.RoomSidOf(Event("agent_job_started", 0)));
+        Assert.Null(RoomEventFold.RoomSidOf(Event("something_new", 0)));
+        Assert.Null(RoomEventFold.RoomSidOf(Event(LiveKitEventNames.ParticipantJoined, 0, Participant("a"), withRoom: false)));
+        Assert.Throws<ArgumentException>(() => RoomEventFold.Apply(null, Event("ingress_started", 0), Now));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.UnitTests.Sandboxes;
 
-public class SandboxStateMachineTests
+public class SandboxEventFoldTests
 {
     private const string SandboxId = "iabc123def456ghi789jk";
     private const string TemplateId = "tmpl-base";
@@ -54,7 +54,7 @@ public class SandboxStateMachineTests
         Sandbox? sandbox = null;
         foreach (var e in events)
         {
-            sandbox = SandboxStateMachine.Apply(sandbox, e, Now);
+            sandbox = SandboxEventFold.Apply(sandbox, e, Now);
         }
 
         return sandbox!;
@@ -74,7 +74,7 @@ public class SandboxStateMachineTests
     [Fact]
     public void Create_on_an_unknown_sandbox_makes_a_running_row()
     {
-        var s = SandboxStateMachine.Apply(null, Event(SandboxLabels.Create, T0), Now);
+        var s = SandboxEventFold.Apply(null, Event(SandboxLabels.Create, T0), Now);
 
         Assert.Equal(SandboxId, s.SandboxId);
         Assert.Equal(SandboxStates.Running, s.State);
@@ -108,19 +108,19 @@ public class SandboxStateMachineTests
     {
         var s = Run(Event(SandboxLabels.Create, At(0)));
 
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Pause, At(60)), Now);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Pause, At(60)), Now);
         Assert.Equal(SandboxStates.Paused, s.State);
         Assert.Equal(Utc(60), s.PausedAt);
         Assert.Null(s.RunningSince);
         Assert.Equal(60, s.BilledRunningSeconds, 6);
 
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Resume, At(300)), Now);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Resume, At(300)), Now);
         Assert.Equal(SandboxStates.Running, s.State);
         Assert.Equal(Utc(300), s.RunningSince);
         Assert.Null(s.PausedAt);
         Assert.Equal(60, s.BilledRunningSeconds, 6); // a resume ends no running period
 
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Kill, At(330)), Now);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Kill, At(330)), Now);
         Assert.Equal(SandboxStates.Killed, s.State);
         Assert.Equal(Utc(330), s.KilledAt);
         Assert.Null(s.RunningSince);
@@ -184,7 +184,7 @@ public class SandboxStateMachineTests
         Assert.Null(s.TemplateId);
         var billedAfterKill = s.BilledRunningSeconds;
 
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Create, At(0)), Later);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Create, At(0)), Later);
 
         Assert.Equal(SandboxStates.Killed, s.State);
         Assert.Equal(Utc(0), s.CreatedAt);
@@ -204,7 +204,7 @@ public class SandboxStateMachineTests
     {
         var s = Run(Event(SandboxLabels.Create, At(100)));
 
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Pause, At(50)), Now);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Pause, At(50)), Now);
 
         Assert.Equal(SandboxStates.Running, s.State);
         Assert.Equal(Utc(100), s.RunningSince);
@@ -224,7 +224,7 @@ public class SandboxStateMachineTests
             Event(SandboxLabels.Resume, At(30)));
         var billed = s.BilledRunningSeconds;
 
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Pause, At(20)), Now);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Pause, At(20)), Now);
 
         Assert.Equal(SandboxStates.Running, s.State);
         Assert.Equal(Utc(30), s.RunningSince);
@@ -247,7 +247,7 @@ public class SandboxStateMachineTests
             Event(SandboxLabels.Kill, At(100)));
         Assert.Equal(100, killed.BilledRunningSeconds, 6);
 
-        var s = SandboxStateMachine.Apply(killed, Event(label, At(500), executionMs: 900_000), Now);
+        var s = SandboxEventFold.Apply(killed, Event(label, At(500), executionMs: 900_000), Now);
 
         Assert.Equal(SandboxStates.Killed, s.State);
         Assert.Equal(Utc(100), s.KilledAt);
@@ -276,7 +276,7 @@ public class SandboxStateMachineTests
         var s = Run(Lifecycle[..(step + 1)]);
         var before = Snap(s);
 
-        s = SandboxStateMachine.Apply(s, Lifecycle[step], Later);
+        s = SandboxEventFold.Apply(s, Lifecycle[step], Later);
 
         Assert.Equal(before with { EventCount = before.EventCount + 1, UpdatedAt = Later }, Snap(s));
     }
@@ -291,7 +291,7 @@ public class SandboxStateMachineTests
 
         foreach (var e in Lifecycle)
         {
-            s = SandboxStateMachine.Apply(s, e, Later);
+            s = SandboxEventFold.Apply(s, e, Later);
         }
 
         Assert.Equal(before with { EventCount = before.EventCount + Lifecycle.Length, UpdatedAt = Later }, Snap(s));
@@ -372,7 +372,7 @@ public class SandboxStateMachineTests
         Assert.Equal(1, s.EventCount);
 
         // Older than the update, but the update set no state, so the pause does.
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Pause, At(100)), Now);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Pause, At(100)), Now);
 
         Assert.Equal(SandboxStates.Paused, s.State);
         Assert.Equal(Utc(100), s.PausedAt);
@@ -402,7 +402,7 @@ public class SandboxStateMachineTests
             Event(SandboxLabels.Pause, At(60)));
         var before = Snap(s);
 
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Update, At(90)), Later);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Update, At(90)), Later);
 
         Assert.Equal(
             before with { LastEventAt = Utc(90), EventCount = before.EventCount + 1, UpdatedAt = Later },
@@ -429,9 +429,9 @@ public class SandboxStateMachineTests
         Assert.Equal(state, s.State);
         var before = Snap(s);
 
-        s = SandboxStateMachine.Apply(s, Event("snapshot", At(90), executionMs: 500_000), Later);
+        s = SandboxEventFold.Apply(s, Event("snapshot", At(90), executionMs: 500_000), Later);
 
-        Assert.Null(SandboxStateMachine.TargetState("snapshot"));
+        Assert.Null(SandboxEventFold.TargetState("snapshot"));
         Assert.Equal(
             before with { LastEventAt = Utc(90), EventCount = before.EventCount + 1, UpdatedAt = Later },
             Snap(s));
@@ -446,7 +446,7 @@ public class SandboxStateMachineTests
         Assert.Equal(60, s.BilledRunningSeconds, 6);
 
         // The kill carries execution figures too; the sandbox was not running, so they add nothing.
-        s = SandboxStateMachine.Apply(s, Event(SandboxLabels.Kill, At(600), executionMs: 60_000), Now);
+        s = SandboxEventFold.Apply(s, Event(SandboxLabels.Kill, At(600), executionMs: 60_000), Now);
 
         Assert.Equal(SandboxStates.Killed, s.State);
         Assert.Equal(Utc(600), s.KilledAt);
@@ -469,7 +469,7 @@ public class SandboxStateMachineTests
 
         for (var i = 0; i < events.Length; i++)
         {
-            s = SandboxStateMachine.Apply(s, events[i], Now);
+            s = SandboxEventFold.Apply(s, events[i], Now);
             Assert.Equal(Utc(expected[i]), s.LastEventAt);
         }
     }
@@ -492,13 +492,13 @@ public class SandboxStateMachineTests
         var sandbox = Run(Event(SandboxLabels.Create, At(0)), Event(SandboxLabels.Pause, At(60)));
         sandbox.StaleAt = Later;
 
-        Assert.Equal(Later, SandboxStateMachine.Apply(sandbox, Event(SandboxLabels.Update, At(30)), Now).StaleAt);
+        Assert.Equal(Later, SandboxEventFold.Apply(sandbox, Event(SandboxLabels.Update, At(30)), Now).StaleAt);
         Assert.Equal(SandboxStates.Paused, sandbox.State);
 
-        Assert.Null(SandboxStateMachine.Apply(sandbox, Event(SandboxLabels.Resume, At(90)), Now).StaleAt);
+        Assert.Null(SandboxEventFold.Apply(sandbox, Event(SandboxLabels.Resume, At(90)), Now).StaleAt);
 
         sandbox.StaleAt = Later;
-        var killed = SandboxStateMachine.Apply(sandbox, Event(SandboxLabels.Kill, At(80)), Now);
+        var killed = SandboxEventFold.Apply(sandbox, Event(SandboxLabels.Kill, At(80)), Now);
         Assert.Equal((SandboxStates.Killed, (DateTime?)null), (killed.State, killed.StaleAt));
     }
 
@@ -507,7 +507,7 @@ public class SandboxStateMachineTests
     {
         var s = Run(Event(SandboxLabels.Create, At(0)));
 
-        var after = SandboxStateMachine.Apply(s, Event(SandboxLabels.Pause, At(10)), Now);
+        var after = SandboxEventFold.Apply(s, Event(SandboxLabels.Pause, At(10)), Now);
 
         Assert.Same(s, after);
     }

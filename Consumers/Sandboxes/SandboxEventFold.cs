@@ -16,9 +16,10 @@ public static class SandboxStates
 /// state-changing events it has seen and replays them in time order (ties go to the later lifecycle step) each
 /// time one is added: the outcome, billed seconds included, is the same whatever the arrival order. Killed is
 /// final. Details (template, team, creation time) are filled in by whichever event brings them. A stale mark is
-/// cleared by an event newer than any seen before (the sandbox spoke again) and by the kill.
+/// cleared by an event newer than any seen before (the sandbox spoke again) and by the kill. A pure fold of events
+/// into a sandbox row, not a MassTransit saga: the consumer loads the row, applies, and saves with its inbox row.
 /// </summary>
-public static class SandboxStateMachine
+public static class SandboxEventFold
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -63,8 +63,9 @@ public sealed class RoomAggregate
 /// advanced egress report. What follows from those facts is recomputed after every event: room_finished closes the
 /// sessions and tracks that no explicit event closed (and is final: nothing reopens the room), the current
 /// participants are the open sessions, and the peak is the most sessions whose intervals overlap at one moment.
+/// A pure fold, not a MassTransit saga: the consumer loads the room, applies, and saves with its inbox row.
 /// </summary>
-public static class RoomStateMachine
+public static class RoomEventFold
 {
     private const int NameLength = 256;
     private const int SidLength = ColumnLengths.RoomSid;
