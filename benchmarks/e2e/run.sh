@@ -42,11 +42,11 @@ no_publish=0
 usage() {
   cat <<EOF
 usage: benchmarks/e2e/run.sh [options]
-  --quick                 short run (about 3 min after the build): --accept-seconds 10 --rate-seconds 15
-                          --e2e-seconds 15 --e2e-drain-timeout 20 --backlog 5000 --bus-messages 10000 --sample-seconds 3
+  --quick                 short run (about 3 min after the build): --accept-seconds 10 --rate-seconds 10
+                          --e2e-seconds 10 --e2e-drain-timeout 10 --backlog 2000 --bus-messages 10000 --sample-seconds 2
   --accept-seconds S      1: wrk -c32 time against each of the floor and Ingress (default $accept_seconds)
-  --backlog N             2: events accepted with the consumers stopped before they start (default $backlog; the
-                          accept run's events count towards it, so the backlog can be larger)
+  --backlog N             2: events accepted with the consumers stopped before they start (default $backlog; at
+                          least N: the accept run's events count towards it, and the load stops a little after N)
   --drain-timeout S       2: give up waiting for the backlog after S seconds (default $drain_timeout)
   --rate R                3: offered requests/s (default $rate)
   --rate-seconds S        3: duration (default $rate_seconds)
@@ -66,7 +66,7 @@ EOF
 
 while (($#)); do
   case $1 in
-    --quick) accept_seconds=10 rate_seconds=15 e2e_seconds=15 e2e_drain_timeout=20 backlog=5000 bus_messages=10000 sample_seconds=3 ;;
+    --quick) accept_seconds=10 rate_seconds=10 e2e_seconds=10 e2e_drain_timeout=10 backlog=2000 bus_messages=10000 sample_seconds=2 ;;
     --accept-seconds) accept_seconds=$2; shift ;;
     --backlog) backlog=$2; shift ;;
     --drain-timeout) drain_timeout=$2; shift ;;
@@ -324,7 +324,10 @@ wrk_summary() {
 cpu_snapshot() {
   local list
   list=$(IFS=,; echo "${pids[*]}")
-  top -b -n 1 -e k -p "$list" 2>/dev/null | awk 'NR > 7 && NF >= 12 { printf "    pid %s %s: %s%% CPU, RSS %.0f MB\n", $1, $12, $9, $6 / 1024 }' || true
+  # Two iterations a second apart: the first one's %CPU is not over a known interval.
+  top -b -n 2 -d 1 -e k -p "$list" 2>/dev/null | awk '
+    $1 == "PID" { header++; next }
+    header == 2 && NF >= 12 { printf "    pid %s %s: %s%% CPU, RSS %.0f MB\n", $1, $12, $9, $6 / 1024 }' || true
 }
 
 echo "Pipeline end-to-end benchmark, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -428,8 +431,9 @@ while :; do
   sleep 0.2
 done
 drain_seconds=$elapsed
+drain_rate=$(awk -v n="$done_count" -v s="$drain_seconds" -v f="${first_applied:-0}" 'BEGIN { printf "%.0f", (s > f ? n / (s - f) : 0) }')
 if ((drained)); then
-  drain_summary="$backlog_n applied in ${drain_seconds}s from the consumers' start: $(awk -v n="$backlog_n" -v s="$drain_seconds" 'BEGIN { printf "%.0f", n / s }')/s (the first at ${first_applied}s: $(awk -v n="$backlog_n" -v s="$drain_seconds" -v f="$first_applied" 'BEGIN { printf "%.0f", n / (s - f) }')/s without start-up)"
+  drain_summary="$backlog_n applied in ${drain_seconds}s from the consumers' start: $(awk -v n="$backlog_n" -v s="$drain_seconds" 'BEGIN { printf "%.0f", n / s }')/s (the first at ${first_applied}s: $(awk -v n="$backlog_n" -v s="$drain_seconds" -v f="$first_applied" 'BEGIN { printf "%.0f", (s > f ? n / (s - f) : 0) }')/s without start-up)"
 else
   drain_summary="only $done_count of $backlog_n applied after ${drain_seconds}s: $(awk -v n="$done_count" -v s="$drain_seconds" 'BEGIN { printf "%.0f", n / s }')/s"
 fi
@@ -461,6 +465,7 @@ until (($(applied e2b) - applied_before >= rate_accepted)) || ((SECONDS >= deadl
 
 # ---------------------------------------------------------------- 4. sustained end to end
 e2e_results=()
+e2e_applied=()
 # sustained PROVIDER USERS LABEL
 sustained() {
   local provider=$1 mix_users=$2 label=$3 consumer
@@ -498,7 +503,7 @@ sustained() {
   app=$(($(applied "$provider") - app0))
   local end_backlog=$((acc - app))
   local growth
-  growth=$(awk -v a="$end_backlog" -v b="$mid_backlog" -v t=$((load_seconds - mid_t)) 'BEGIN { printf "%.0f", t > 0 ? (a - b) / t : 0 }')
+  growth=$(awk -v a="$end_backlog" -v b="$mid_backlog" -v t=$((load_seconds - mid_t)) 'BEGIN { printf "%.0f", (t > 0 ? (a - b) / t : 0) }')
   local line
   line=$(printf '%s: accepted %s/s, applied %s/s during the load, backlog %+d/s in its second half (%d left at the end)' "$label" \
     "$(awk -v n="$acc" -v s="$load_seconds" 'BEGIN { printf "%.0f", n / s }')" \
@@ -516,6 +521,7 @@ sustained() {
   fi
   echo "   $line"
   e2e_results+=("$line")
+  e2e_applied+=("$(awk -v n="$app" -v s="$load_seconds" 'BEGIN { printf "%.0f", n / s }')")
   rm -f "$work/e2e.tsv"
 }
 sustained e2b "$users" "E2B→Sandboxes, $users sandboxes"
@@ -533,13 +539,15 @@ echo
 echo "5. $bus_line"
 
 # ---------------------------------------------------------------- summary
+bus_rate=$(sed -n 's/.*published and consumed \([0-9]*\) msg.*/\1/p' <<<"$bus_line")
+of_bus() { awk -v a="$1" -v b="$bus_rate" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo
 echo "Summary ($(nproc) cores, load generator on the same machine; end-of-run Ingress RSS $ingress_rss)"
 echo "1. accept at 32 connections:  floor $floor_summary"
 echo "                              Ingress $ingress_summary; Ingress/floor $accept_ratio"
-echo "2. backlog drain:             $drain_summary"
+echo "2. backlog drain:             $drain_summary; $(of_bus "$drain_rate") of the bus floor"
 echo "3. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%"
-for line in "${e2e_results[@]}"; do
-  echo "4. $line"
+for i in "${!e2e_results[@]}"; do
+  echo "4. ${e2e_results[$i]}; applied/s $(of_bus "${e2e_applied[$i]}") of the bus floor"
 done
 echo "5. $bus_line"
