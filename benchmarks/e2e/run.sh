@@ -291,7 +291,6 @@ applied() {
     new-api) metric "$credits_mgmt" '^pipeline_consumer_messages_total[{]' 'consumer="credits.usage"' 'outcome="(applied|duplicate)"' ;;
   esac
 }
-consumer_of() { case $1 in e2b) echo Sandboxes ;; new-api) echo Credits ;; esac; }
 
 # ---------------------------------------------------------------- wrk
 # bodies PROVIDER COUNT USERS FILE
@@ -473,8 +472,7 @@ e2e_results=()
 e2e_applied=()
 # sustained PROVIDER USERS LABEL
 sustained() {
-  local provider=$1 mix_users=$2 label=$3 consumer
-  consumer=$(consumer_of "$provider")
+  local provider=$1 mix_users=$2 label=$3
   local rate_desc="closed loop, 32 connections"
   ((e2e_rate == 0)) || rate_desc="$e2e_rate/s offered"
   local count=$((e2e_seconds * headroom + 1000))
