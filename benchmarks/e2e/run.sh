@@ -3,12 +3,13 @@
 # own process, on the local RabbitMQ and PostgreSQL (infra/local, durable: fsync on, quorum queues), driven over
 # loopback HTTP by wrk with pre-signed unique requests. Prints, in one run:
 #   1. accept throughput and p50/p99 at 32 connections: Ingress (consumers stopped) against a bare verifying endpoint
-#   2. backlog drain: N accepted E2B events with the consumers stopped, then the time until Sandboxes applied them all
-#   3. latency at a fixed offered rate (consumers running): p50/p99/p99.9
-#   4. sustained end-to-end rate, accepted vs applied over time: E2B→Sandboxes and new-api usage→Credits, spread over
+#   2. latency at a fixed offered rate (consumers running): p50/p99/p99.9
+#   3. sustained end-to-end rate, accepted vs applied over time: E2B→Sandboxes and new-api usage→Credits, spread over
 #      --users users and for one hot user
+#   4. backlog drain: N accepted E2B events with the consumers stopped, then the time until Sandboxes applied them all
 #   5. the bus floor: MassTransit publish with confirms + consume in one process, quorum queue, same broker
-# (printed in this order; the summary at the end follows the numbering of README's "End-to-end benchmark").
+# It runs 1, 4, 2, 3, 5 (the accept run's events start the backlog while the consumers are stopped); the summary at
+# the end is in the order above.
 #
 #   benchmarks/e2e/run.sh            # full run, about 15 minutes after the build
 #   benchmarks/e2e/run.sh --quick    # about 3 minutes after the build; figures are rougher
@@ -46,16 +47,16 @@ usage: benchmarks/e2e/run.sh [options]
   --quick                 short run (about 3 min after the build): --accept-seconds 10 --rate-seconds 10
                           --e2e-seconds 10 --e2e-drain-timeout 10 --backlog 2000 --bus-messages 10000 --sample-seconds 2
   --accept-seconds S      1: wrk -c32 time against each of the floor and Ingress (default $accept_seconds)
-  --backlog N             2: events accepted with the consumers stopped before they start (default $backlog; at
+  --backlog N             4: events accepted with the consumers stopped before they start (default $backlog; at
                           least N: the accept run's events count towards it, and the load stops a little after N)
-  --drain-timeout S       2: give up waiting for the backlog after S seconds (default $drain_timeout)
-  --rate R                3: offered requests/s (default $rate)
-  --rate-seconds S        3: duration (default $rate_seconds)
-  --rate-connections C    3: wrk connections for the fixed rate (default $rate_connections)
-  --e2e-seconds S         4: load time per flow and user mix (default $e2e_seconds)
-  --e2e-rate R            4: offer R requests/s instead of a closed loop at 32 connections (default: closed loop)
-  --e2e-drain-timeout S   4: after each load, wait at most S seconds for the rest to be applied (default $e2e_drain_timeout)
-  --users U               4: users (sandboxes, accounts) of the spread mix (default $users)
+  --drain-timeout S       4: give up waiting for the backlog after S seconds (default $drain_timeout)
+  --rate R                2: offered requests/s (default $rate)
+  --rate-seconds S        2: duration (default $rate_seconds)
+  --rate-connections C    2: wrk connections for the fixed rate (default $rate_connections)
+  --e2e-seconds S         3: load time per flow and user mix (default $e2e_seconds)
+  --e2e-rate R            3: offer R requests/s instead of a closed loop at 32 connections (default: closed loop)
+  --e2e-drain-timeout S   3: after each load, wait at most S seconds for the rest to be applied (default $e2e_drain_timeout)
+  --users U               3: users (sandboxes, accounts) of the spread mix (default $users)
   --bus-messages M        5: messages of the bus floor (default $bus_messages)
   --sample-seconds S      interval of the accepted/applied samples (default $sample_seconds)
   --headroom R            pre-signed requests per second of closed-loop load against Ingress (default $headroom);
@@ -387,10 +388,10 @@ echo "   CPU at mid-run (pids: ingress ${pid_of[ingress]}, floor ${pid_of[floor]
 echo "$accept_cpu"
 rm -f "$work/floor.tsv" "$work/accept.tsv" "$work/warm.tsv"
 
-# ---------------------------------------------------------------- 2. backlog drain
+# ---------------------------------------------------------------- 4. backlog drain
 so_far=$(accepted e2b)
 if ((so_far < backlog)); then
-  log "2. backlog: $((backlog - so_far)) more E2B events with the consumers stopped"
+  log "4. backlog: $((backlog - so_far)) more E2B events with the consumers stopped"
   # Spare requests: the load stops as soon as Ingress counts the backlog accepted.
   bodies e2b $((backlog - so_far + 2000)) "$users" "$work/backlog.tsv"
   load "$ingress_port" "$work/backlog.tsv" 36000 32 0 0
@@ -401,19 +402,19 @@ if ((so_far < backlog)); then
   rm -f "$work/backlog.tsv"
 fi
 backlog_n=$(accepted e2b)
-log "2. backlog: $backlog_n accepted; waiting for Ingress to publish them all"
+log "4. backlog: $backlog_n accepted; waiting for Ingress to publish them all"
 published_at=$SECONDS
 until (($(published) >= backlog_n)); do
   ((SECONDS - published_at < drain_timeout)) || die "Ingress published $(published) of $backlog_n in ${drain_timeout}s"
   sleep 0.5
 done
 publish_wait=$((SECONDS - published_at))
-log "2. backlog: starting Sandboxes and Credits, timing the drain"
+log "4. backlog: starting Sandboxes and Credits, timing the drain"
 drain_start=$(date +%s.%N)
 start_sandboxes
 start_credits
 echo
-echo "2. backlog drain: $backlog_n E2B events accepted with the consumers stopped (published within ${publish_wait}s after the last accept)"
+echo "4. backlog drain: $backlog_n E2B events accepted with the consumers stopped (published within ${publish_wait}s after the last accept)"
 printf '   %8s %10s\n' "t (s)" "applied"
 drained=0
 last_sample=0
@@ -445,8 +446,8 @@ echo "   $drain_summary"
 wait_ready sandboxes "http://127.0.0.1:$sandboxes_mgmt/health/ready"
 wait_ready credits "http://127.0.0.1:$credits_mgmt/health/ready"
 
-# ---------------------------------------------------------------- 3. fixed rate
-log "3. fixed rate: $rate/s for ${rate_seconds}s, consumers running"
+# ---------------------------------------------------------------- 2. fixed rate
+log "2. fixed rate: $rate/s for ${rate_seconds}s, consumers running"
 bodies e2b $((rate * rate_seconds + rate)) "$users" "$work/rate.tsv"
 applied_before=$(applied e2b)
 accepted_before=$(accepted e2b)
@@ -458,7 +459,7 @@ late_pct=$(awk -v l="$late" -v s="$scheduled" 'BEGIN { printf "%.1f", s ? 100 * 
 rate_applied=$(($(applied e2b) - applied_before))
 rate_accepted=$(($(accepted e2b) - accepted_before))
 echo
-echo "3. fixed offered rate: $rate/s E2B for ${rate_seconds}s over $rate_connections connections (consumers running)"
+echo "2. fixed offered rate: $rate/s E2B for ${rate_seconds}s over $rate_connections connections (consumers running)"
 echo "   Ingress: $rate_summary"
 echo "   sends more than 1 ms behind schedule: $late of $scheduled ($late_pct%; 0% = open loop, otherwise the latencies are too low)"
 echo "   applied by Sandboxes by the end of the load: $rate_applied of $rate_accepted accepted"
@@ -467,7 +468,7 @@ rm -f "$work/rate.tsv"
 deadline=$((SECONDS + e2e_drain_timeout))
 until (($(applied e2b) - applied_before >= rate_accepted)) || ((SECONDS >= deadline)); do sleep 0.5; done
 
-# ---------------------------------------------------------------- 4. sustained end to end
+# ---------------------------------------------------------------- 3. sustained end to end
 e2e_results=()
 e2e_applied=()
 # sustained PROVIDER USERS LABEL
@@ -477,13 +478,13 @@ sustained() {
   ((e2e_rate == 0)) || rate_desc="$e2e_rate/s offered"
   local count=$((e2e_seconds * headroom + 1000))
   ((e2e_rate == 0)) || count=$((e2e_rate * e2e_seconds + e2e_rate))
-  log "4. $label: ${e2e_seconds}s, $rate_desc"
+  log "3. $label: ${e2e_seconds}s, $rate_desc"
   bodies "$provider" "$count" "$mix_users" "$work/e2e.tsv"
   local acc0 app0 t0
   acc0=$(accepted "$provider")
   app0=$(applied "$provider")
   echo
-  echo "4. $label: ${e2e_seconds}s, $rate_desc, consumers running"
+  echo "3. $label: ${e2e_seconds}s, $rate_desc, consumers running"
   printf '   %6s %10s %10s %10s\n' "t (s)" accepted applied backlog
   t0=$SECONDS
   local connections=32
@@ -550,9 +551,9 @@ echo
 echo "Summary ($(nproc) cores, load generator on the same machine; end-of-run Ingress RSS $ingress_rss)"
 echo "1. accept at 32 connections:  floor $floor_summary"
 echo "                              Ingress $ingress_summary; Ingress/floor $accept_ratio"
-echo "2. backlog drain:             $drain_summary; without start-up $(of_bus "$drain_rate") of the bus floor"
-echo "3. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%"
+echo "2. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%"
 for i in "${!e2e_results[@]}"; do
-  echo "4. ${e2e_results[$i]}; applied/s $(of_bus "${e2e_applied[$i]}") of the bus floor"
+  echo "3. ${e2e_results[$i]}; applied/s $(of_bus "${e2e_applied[$i]}") of the bus floor"
 done
+echo "4. backlog drain:             $drain_summary; without start-up $(of_bus "$drain_rate") of the bus floor"
 echo "5. $bus_line"
