@@ -6,6 +6,7 @@ using Pipeline.Benchmarks;
 //   accept-path: the database work of accepting a webhook, Ingress's way against the straightforward way.
 //   http:        signed webhooks through a running Ingress against a bare endpoint that only verifies.
 //   deliveries:  outbound webhooks fanned out to local receivers against a bare HttpClient loop.
+//   e2e-bodies, e2e-floor, bus-floor: helpers of benchmarks/e2e/run.sh (the deployed services driven by wrk).
 var postgres = new Option<string?>("--postgres")
 {
     Description = "An Npgsql connection string; a throw-away database is created next to it (default: PIPELINE_TEST_POSTGRES, else SQLite)",
@@ -50,5 +51,25 @@ deliveries.SetAction(async (parse, ct) =>
     await DeliveriesBench.RunAsync(database, parse.GetValue(events), parse.GetValue(endpoints), parse.GetValue(rounds), ct);
 });
 
-var root = new RootCommand("Pipeline benchmarks: figures against a baseline measured in the same run.") { postgres, events, concurrency, rounds, acceptPath, http, deliveries };
+var provider = new Option<string>("--provider") { Description = "e2b or new-api", Required = true };
+var users = new Option<int>("--users") { Description = "Sandboxes (e2b) or accounts (new-api) the events are spread over", DefaultValueFactory = _ => 1000 };
+var secret = new Option<string>("--secret") { Description = "The provider's webhook secret (default: BENCH_SECRET)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("BENCH_SECRET") ?? "" };
+var output = new Option<string>("--out") { Description = "File to write", Required = true };
+var e2eBodies = new Command("e2e-bodies", "Writes --events uniquely signed requests, one a line, for benchmarks/e2e/requests.lua.") { provider, users, secret, output };
+e2eBodies.SetAction((parse, ct) => EndToEnd.WriteBodiesAsync(parse.GetValue(provider)!, parse.GetValue(events), parse.GetValue(users),
+    RequireSecret(parse.GetValue(secret)), parse.GetValue(output)!, ct));
+
+var port = new Option<int>("--port") { Description = "Loopback port to listen on", Required = true };
+var e2eFloor = new Command("e2e-floor", "A bare endpoint that reads an E2B webhook, checks its signature and answers (runs until stopped).") { port, secret };
+e2eFloor.SetAction((parse, ct) => EndToEnd.RunFloorAsync(parse.GetValue(port), RequireSecret(parse.GetValue(secret)), ct));
+
+var broker = new Option<string>("--rabbitmq") { Description = "Broker URI, vhost in the path", Required = true };
+var prefetch = new Option<int>("--prefetch") { Description = "Consumer prefetch (the services' Bus:PrefetchCount default)", DefaultValueFactory = _ => 32 };
+var busFloor = new Command("bus-floor", "MassTransit publish with confirms to a quorum queue and consume in one process: --events messages, --concurrency publishes in flight.") { broker, prefetch };
+busFloor.SetAction((parse, ct) => EndToEnd.RunBusFloorAsync(new Uri(parse.GetValue(broker)!), parse.GetValue(events), parse.GetValue(concurrency), parse.GetValue(prefetch), ct));
+
+var root = new RootCommand("Pipeline benchmarks: figures against a baseline measured in the same run.") { postgres, events, concurrency, rounds, acceptPath, http, deliveries, e2eBodies, e2eFloor, busFloor };
 return await root.Parse(args).InvokeAsync();
+
+static string RequireSecret(string? value) =>
+    string.IsNullOrEmpty(value) ? throw new ArgumentException("--secret (or BENCH_SECRET) is required") : value;
