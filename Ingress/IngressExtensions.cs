@@ -73,6 +73,8 @@ public static class IngressExtensions
         app.MapWebhookProviders(); // e2b, livekit, new-api: each registered IWebhookProvider's routes
         app.MapGenericWebhooks(); // POST /webhooks/{name} for configured sources
         app.MapGet("/api/webhooks/health", () => Results.Ok(new { success = true, message = "Webhook service is healthy" }));
+        // Seed 004's receiver: its senders' health checks read this one (Unix seconds, as Python's time.time()).
+        app.MapGet("/webhooks/health", () => Results.Ok(new { status = "healthy", timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 }));
         app.MapAdminApi();
         app.MapDashboard(); // GET /dashboard and the admin endpoints only it reads
         return app;
