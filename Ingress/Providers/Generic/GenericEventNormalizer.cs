@@ -9,7 +9,8 @@ namespace Pipeline.Ingress.Providers.Generic;
 
 /// <summary>
 /// Turns a verified delivery into one <see cref="WebhookReceivedV1"/>: the body kept as text, the event type and
-/// dedup key read where the scheme puts them. The body need not be JSON; fields are read when it is, and a body
+/// dedup key read where the scheme puts them. A source whose format is json (every scheme's default but token's) takes
+/// JSON only, or the form posts of Slack and GitHub; fields are read when the body is a JSON object, and a body
 /// without an id is keyed by its SHA-256. An id is only ever taken from what the signature covers (the body, or the
 /// Standard Webhooks id), so a replayed body cannot pass for a new event under a new id.
 /// </summary>
@@ -26,6 +27,11 @@ public static class GenericEventNormalizer
         }
 
         var contentType = Signatures.TryGetHeader(headers, "Content-Type", out var type) ? type : null;
+        if (source.Format == SourceFormats.Json && !IsForm(source.Scheme, contentType) && !IsJson(body))
+        {
+            return NormalizationResult<WebhookReceivedV1>.Malformed(GenericReasons.NotJson);
+        }
+
         var (eventType, id) = ReadEvent(source.Scheme, body, headers, contentType);
         var dedupKey = DedupKeys.For(id, body);
         var message = new WebhookReceivedV1
@@ -51,6 +57,33 @@ public static class GenericEventNormalizer
                && String(document.RootElement, "challenge") is { } challenge
             ? challenge
             : null;
+    }
+
+    // Slack's slash commands and interactivity, and GitHub's form content type, post forms: their own formats, not JSON.
+    private static bool IsForm(string scheme, string? contentType) =>
+        scheme is SourceSchemes.Slack or SourceSchemes.GitHub && SourceSchemes.IsMediaType(contentType, "application/x-www-form-urlencoded");
+
+    // One JSON value of any kind, as the seed's receiver's request.json() takes; the reader validates as it goes.
+    private static bool IsJson(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body.StartsWith("\uFEFF"u8) ? body["\uFEFF"u8.Length..] : body);
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static (string? EventType, string? Id) ReadEvent(string scheme, ReadOnlySpan<byte> body, IHeaderDictionary headers, string? contentType)

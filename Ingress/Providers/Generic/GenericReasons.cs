@@ -16,4 +16,5 @@ public static class GenericReasons
     public const string MissingToken = "missing token";
     public const string TokenMismatch = "token mismatch";
     public const string NotUtf8 = "body is not UTF-8";
+    public const string NotJson = "body is not JSON";
 }

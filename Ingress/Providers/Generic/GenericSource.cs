@@ -15,19 +15,32 @@ public sealed record GenericSource
     public int? MaxBodyBytes { get; init; }
     public string? TokenHeader { get; init; }
 
+    /// <summary>One of <see cref="SourceFormats"/>, as configured; null for the scheme's default.</summary>
+    public string? ConfiguredFormat { get; init; }
+
+    /// <summary>Whether a body must be JSON (<see cref="SourceFormats"/>).</summary>
+    public string Format => SourceFormats.Resolve(ConfiguredFormat, Scheme) ?? SourceFormats.Json;
+
     public bool IsEnabled => Secrets.Count > 0;
 
     /// <summary>Recorded with the receipt and the message; never the token header.</summary>
     public IReadOnlyList<string> KeptHeaders =>
         [.. SourceSchemes.KeptHeaders(Scheme).Where(h => !string.Equals(h, TokenHeader, StringComparison.OrdinalIgnoreCase))];
 
-    public static GenericSource From(string name, GenericSourceOptions options) => new()
+    public static GenericSource From(string name, GenericSourceOptions options)
     {
-        Name = name,
-        Scheme = SourceSchemes.Find(options.Scheme) ?? throw new ArgumentException($"Unknown scheme '{options.Scheme}'.", nameof(options)),
-        Secrets = [.. options.Secrets.Where(s => !string.IsNullOrWhiteSpace(s))],
-        Tolerance = options.Tolerance ?? GenericSourceOptions.DefaultTolerance,
-        MaxBodyBytes = options.MaxBodyBytes,
-        TokenHeader = string.IsNullOrWhiteSpace(options.TokenHeader) ? null : options.TokenHeader.Trim(),
-    };
+        var scheme = SourceSchemes.Find(options.Scheme) ?? throw new ArgumentException($"Unknown scheme '{options.Scheme}'.", nameof(options));
+        return new GenericSource
+        {
+            Name = name,
+            Scheme = scheme,
+            Secrets = [.. options.Secrets.Where(s => !string.IsNullOrWhiteSpace(s))],
+            Tolerance = options.Tolerance ?? GenericSourceOptions.DefaultTolerance,
+            MaxBodyBytes = options.MaxBodyBytes,
+            TokenHeader = string.IsNullOrWhiteSpace(options.TokenHeader) ? null : options.TokenHeader.Trim(),
+            ConfiguredFormat = SourceFormats.Resolve(options.Format, scheme) is null
+                ? throw new ArgumentException($"Unknown format '{options.Format}'.", nameof(options))
+                : options.Format,
+        };
+    }
 }

@@ -53,6 +53,27 @@ public sealed class GenericSourceOptions
 
     /// <summary>For the token scheme: the header that carries the token; without it, the <c>?token=</c> query parameter.</summary>
     public string? TokenHeader { get; set; }
+
+    /// <summary>
+    /// <c>json</c>: a verified body that is not JSON is answered 400 (the default of every scheme but token, as seed
+    /// 004's receiver does); <c>raw</c>: any UTF-8 body is accepted (the token scheme's default).
+    /// </summary>
+    public string? Format { get; set; }
+}
+
+/// <summary>What a source's bodies must be.</summary>
+public static class SourceFormats
+{
+    public const string Json = "json";
+    public const string Raw = "raw";
+
+    public static readonly IReadOnlyList<string> All = [Json, Raw];
+
+    /// <summary>The configured format, or the scheme's default (token senders post anything; the others send JSON).</summary>
+    public static string? Resolve(string? configured, string scheme) =>
+        string.IsNullOrWhiteSpace(configured)
+            ? scheme == SourceSchemes.Token ? Raw : Json
+            : All.FirstOrDefault(f => string.Equals(f, configured.Trim(), StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>Start-up (and reload) checks of <c>Sources</c>; every message names the setting at fault, never a secret.</summary>
@@ -69,7 +90,7 @@ public sealed partial class GenericSourcesValidator(IConfiguration configuration
 
     private static readonly string[] KnownSettings =
         [nameof(GenericSourceOptions.Scheme), nameof(GenericSourceOptions.Secrets), nameof(GenericSourceOptions.Tolerance),
-         nameof(GenericSourceOptions.MaxBodyBytes), nameof(GenericSourceOptions.TokenHeader)];
+         nameof(GenericSourceOptions.MaxBodyBytes), nameof(GenericSourceOptions.TokenHeader), nameof(GenericSourceOptions.Format)];
 
     public ValidateOptionsResult Validate(string? name, GenericSourcesOptions options)
     {
@@ -149,6 +170,11 @@ public sealed partial class GenericSourcesValidator(IConfiguration configuration
         if (settings.MaxBodyBytes is { } max && (max < MinBodyBytes || max > MaxBodyBytes))
         {
             failures.Add($"{Key(source, "MaxBodyBytes")} must be between {MinBodyBytes} and {MaxBodyBytes}.");
+        }
+
+        if (scheme is not null && SourceFormats.Resolve(settings.Format, scheme) is null)
+        {
+            failures.Add($"{Key(source, "Format")} '{settings.Format}' is not a body format: one of {string.Join(", ", SourceFormats.All)}.");
         }
 
         if (settings.TokenHeader is { } header)

@@ -22,7 +22,7 @@ public static class HmacSha256Verifier
 
         if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: true, out var timestamp))
         {
-            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
+            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp, StatusCodes.Status400BadRequest);
         }
 
         return Signatures.WithinTolerance(timestamp, now, tolerance)

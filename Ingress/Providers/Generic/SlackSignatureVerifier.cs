@@ -42,7 +42,7 @@ public static class SlackSignatureVerifier
 
         if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
         {
-            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
+            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp, StatusCodes.Status400BadRequest);
         }
 
         if (!Signatures.AnyHmacSha256(keys, Encoding.UTF8.GetBytes($"v0:{timestampText}:"), body, [digest]))

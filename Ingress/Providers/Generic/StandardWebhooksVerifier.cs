@@ -64,7 +64,7 @@ public static class StandardWebhooksVerifier
 
         if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
         {
-            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
+            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp, StatusCodes.Status400BadRequest);
         }
 
         var keys = new List<byte[]>(secrets.Count);

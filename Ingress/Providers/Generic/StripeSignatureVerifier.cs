@@ -57,7 +57,7 @@ public static class StripeSignatureVerifier
 
         if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
         {
-            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp);
+            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp, StatusCodes.Status400BadRequest);
         }
 
         if (!Signatures.AnyHmacSha256(keys, Encoding.UTF8.GetBytes(timestampText + "."), body, candidates))

@@ -74,8 +74,7 @@ public sealed class LogHygieneTests(TestServices services)
             new("agents", hmacSecret,
                 marker => JsonSerializer.Serialize(new { id = Guid.NewGuid().ToString(), event_type = "agent.completed", data = new { note = marker } }),
                 (body, secret) => Json(HttpMethod.Post, "webhooks/agents", body,
-                    ("X-Webhook-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body))))),
-                HttpStatusCode.OK),
+                    ("X-Webhook-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)))))),
             new("hooks", standardSecret,
                 marker => JsonSerializer.Serialize(new { type = "invoice.paid", data = new { note = marker } }),
                 (body, secret) =>
@@ -83,8 +82,7 @@ public sealed class LogHygieneTests(TestServices services)
                     var headers = StandardWebhooksTestSigner.Headers(secret, "msg_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)))[..16],
                         DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body);
                     return Json(HttpMethod.Post, "webhooks/hooks", body, [.. headers.Select(h => (h.Key, h.Value))]);
-                },
-                HttpStatusCode.OK),
+                }),
             new("runs", token,
                 marker => JsonSerializer.Serialize(new { run_id = Guid.NewGuid().ToString(), status = "success", note = marker }),
                 (body, secret) => Json(HttpMethod.Post, "webhooks/runs?token=" + Uri.EscapeDataString(secret), body),

@@ -175,6 +175,41 @@ public class GenericEventNormalizerTests
         Assert.Equal(body, message.Body);
     }
 
+    [Theory]
+    [InlineData(SourceSchemes.HmacSha256, "not json at all")]
+    [InlineData(SourceSchemes.StandardWebhooks, "")]
+    [InlineData(SourceSchemes.Stripe, """{"id":"evt_1"} trailing""")]
+    [InlineData(SourceSchemes.GitHub, "<xml/>")]
+    [InlineData(SourceSchemes.Slack, "{unquoted: 1}")]
+    public void A_json_scheme_answers_a_body_that_is_not_json_as_malformed(string scheme, string body)
+    {
+        var result = GenericEventNormalizer.Normalize(Source(scheme), Utf8(body), Headers(), ReceiptId, ReceivedAt);
+
+        Assert.False(result.IsValid);
+        Assert.Equal(GenericReasons.NotJson, result.Error);
+    }
+
+    [Theory]
+    [InlineData(SourceSchemes.HmacSha256, """["an","array"]""")]
+    [InlineData(SourceSchemes.HmacSha256, "\uFEFF{\"event_type\":\"agent.started\"}")]
+    [InlineData(SourceSchemes.StandardWebhooks, "42")]
+    public void A_json_scheme_takes_any_json_value(string scheme, string body)
+    {
+        Assert.True(GenericEventNormalizer.Normalize(Source(scheme), Utf8(body), Headers(), ReceiptId, ReceivedAt).IsValid);
+    }
+
+    [Fact]
+    public void Format_raw_keeps_any_body_for_a_json_scheme_and_forms_stay_forms()
+    {
+        var raw = new GenericSource { Name = "acme", Scheme = SourceSchemes.HmacSha256, Secrets = ["0123456789abcdef0123"], ConfiguredFormat = "raw" };
+        Assert.True(GenericEventNormalizer.Normalize(raw, Utf8("plain text"), Headers(), ReceiptId, ReceivedAt).IsValid);
+
+        var form = Headers(("Content-Type", "application/x-www-form-urlencoded"));
+        Assert.True(GenericEventNormalizer.Normalize(Source(SourceSchemes.Slack), Utf8("command=%2Fdeploy&text=now"), form, ReceiptId, ReceivedAt).IsValid);
+        Assert.True(GenericEventNormalizer.Normalize(Source(SourceSchemes.GitHub), Utf8("payload=%7B%7D"), form, ReceiptId, ReceivedAt).IsValid);
+        Assert.False(GenericEventNormalizer.Normalize(Source(SourceSchemes.Stripe), Utf8("a=b"), form, ReceiptId, ReceivedAt).IsValid);
+    }
+
     [Fact]
     public void A_bom_before_the_json_does_not_hide_the_id()
     {

@@ -162,6 +162,17 @@ public class GenericSourcesValidatorTests
     }
 
     [Fact]
+    public void An_unknown_body_format_stops_start_up_and_each_scheme_has_its_default()
+    {
+        AssertFailsNaming(new() { ["Sources:acme:Scheme"] = "github", ["Sources:acme:Secrets:0"] = TextSecret(), ["Sources:acme:Format"] = "xml" },
+            "Sources:acme:Format 'xml' is not a body format: one of json, raw");
+
+        Assert.Equal(SourceFormats.Raw, GenericSource.From("runs", new GenericSourceOptions { Scheme = "token" }).Format);
+        Assert.Equal(SourceFormats.Json, GenericSource.From("agents", new GenericSourceOptions { Scheme = "hmac-sha256" }).Format);
+        Assert.Equal(SourceFormats.Raw, GenericSource.From("agents", new GenericSourceOptions { Scheme = "hmac-sha256", Format = "RAW" }).Format);
+    }
+
+    [Fact]
     public void A_misspelt_setting_stops_start_up_instead_of_silently_disabling_the_source() =>
         AssertFailsNaming(new() { ["Sources:acme:Scheme"] = "github", ["Sources:acme:Secret"] = TextSecret() },
             "Sources:acme:Secret is not a setting of a source");

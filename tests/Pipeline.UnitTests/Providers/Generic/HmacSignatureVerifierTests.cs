@@ -125,7 +125,9 @@ public class HmacSignatureVerifierTests
         var secret = TextSecret();
         var headers = Headers(("X-Webhook-Signature", "sha256=" + HexHmac(secret, SeedBody)), ("X-Webhook-Timestamp", "soon"));
 
-        Assert.Equal(GenericReasons.MalformedTimestamp, HmacSha256Verifier.Verify(Utf8(SeedBody), headers, [secret], Now, Tolerance).Reason);
+        var malformed = HmacSha256Verifier.Verify(Utf8(SeedBody), headers, [secret], Now, Tolerance);
+        Assert.Equal(GenericReasons.MalformedTimestamp, malformed.Reason);
+        Assert.Equal(400, malformed.Status);
     }
 
     [Fact]

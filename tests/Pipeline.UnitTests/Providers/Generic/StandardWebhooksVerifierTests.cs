@@ -154,7 +154,9 @@ public class StandardWebhooksVerifierTests
     {
         var headers = Headers(("webhook-id", VectorId), ("webhook-timestamp", timestamp), ("webhook-signature", VectorSignature));
 
-        Assert.Equal(GenericReasons.MalformedTimestamp, Verify(VectorBody, headers).Reason);
+        var malformed = Verify(VectorBody, headers);
+        Assert.Equal(GenericReasons.MalformedTimestamp, malformed.Reason);
+        Assert.Equal(400, malformed.Status); // seed 004: a timestamp that does not parse is a bad request, not a bad signature
     }
 
     [Fact]

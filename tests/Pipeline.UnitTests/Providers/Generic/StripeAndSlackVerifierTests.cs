@@ -134,7 +134,9 @@ public class StripeAndSlackVerifierTests
         Assert.Equal(GenericReasons.MissingTimestamp, SlackSignatureVerifier.Verify(body,
             Headers(("X-Slack-Signature", SlackDocSignature)), [SlackDocSecret], at, Tolerance).Reason);
         Assert.Equal(GenericReasons.MalformedSignature, Slack(SlackDocBody, SlackDocSignature[3..], SlackDocTimestamp, [SlackDocSecret], at).Reason);
-        Assert.Equal(GenericReasons.MalformedTimestamp, Slack(SlackDocBody, SlackDocSignature, "later", [SlackDocSecret], at).Reason);
+        var malformed = Slack(SlackDocBody, SlackDocSignature, "later", [SlackDocSecret], at);
+        Assert.Equal(GenericReasons.MalformedTimestamp, malformed.Reason);
+        Assert.Equal(400, malformed.Status);
     }
 
     [Fact]
