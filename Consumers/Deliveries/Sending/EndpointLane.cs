@@ -116,7 +116,9 @@ internal sealed partial class EndpointLane : IAsyncDisposable
                 {
                     acquired = await _worker.AcquireSlotsAsync(Math.Min(free, handoff.Waiting(EndpointId)), stop);
                     var taken = new List<ClaimedDelivery>(acquired);
-                    var margin = settings.Timeout + TimeSpan.FromSeconds(10);
+                    // Half of the 10 s that a lease must exceed the timeout by: a delivery handed over within 5 s of its
+                    // claim is still sent, even under the shortest lease allowed.
+                    var margin = settings.Timeout + TimeSpan.FromSeconds(5);
                     while (taken.Count < acquired && handoff.TryTake(EndpointId, out var delivery))
                     {
                         // Sent only if the attempt can be recorded before the claim runs out; else claimed again later.
