@@ -39,16 +39,16 @@ public sealed class StaleSandboxTests(TestServices services)
         await using var receiver = new WebhookReceiver();
         await new DeliveriesClient(pipeline, adminKey).CreateAsync(receiver.Url, ["sandbox.stale"]);
 
-        // Three silent for two hours or more (running, paused after 600 s of running, running), one that spoke a minute
-        // ago, one killed long ago after 1200 s.
+        // Three silent for two hours or more (running, paused after 600 s of running, running), one created a minute
+        // ago, one killed long ago after 1200 s. (Not an old create followed by a recent update: the 200 ms check may run
+        // between the two, when that sandbox is rightly stale.)
         var now = DateTime.UtcNow;
         var bodies = new[]
         {
             E2bEvents.V2("create", "sbx-old-run", now.AddHours(-3)),
             E2bEvents.V2("pause", "sbx-old-paused", now.AddHours(-2), executionMs: 600_000),
             E2bEvents.V2("create", "sbx-old-run-2", now.AddHours(-2)),
-            E2bEvents.V2("create", "sbx-fresh", now.AddHours(-5)),
-            E2bEvents.V2("update", "sbx-fresh", now.AddMinutes(-1)),
+            E2bEvents.V2("create", "sbx-fresh", now.AddMinutes(-1)),
             E2bEvents.V2("kill", "sbx-killed", now.AddHours(-4), executionMs: 1_200_000),
         };
         foreach (var body in bodies)
