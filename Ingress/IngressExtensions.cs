@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.DeadLetters;
 using Pipeline.Hosting.Outbox;
@@ -45,7 +46,8 @@ public static class IngressExtensions
         services.AddPurgeJob<IngressDbContext, Receipt, IngressOptions>(o => o.ReceiptRetention, ReceiptRetention.PurgeBatchAsync);
         services.AddTableRowCounts<IngressDbContext>();
         services.AddDeadLetterGauge(); // pipeline_dead_letters{queue}: one service of the deployment counts them
-        services.AddScoped<ReceiptWriter>();
+        services.AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection);
+        services.AddSingleton<ReceiptWriter>();
         return builder;
     }
 

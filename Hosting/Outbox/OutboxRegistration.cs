@@ -29,16 +29,19 @@ public static class OutboxRegistration
     /// </summary>
     public static OutboxMessage Enqueue(this DbSet<OutboxMessage> outbox, object message, Guid? receiptId, DateTime now)
     {
-        var row = new OutboxMessage
-        {
-            Id = Guid.CreateVersion7(),
-            ReceiptId = receiptId,
-            MessageType = OutboxMessageTypes.NameOf(message.GetType()),
-            Body = OutboxMessageTypes.Serialize(message),
-            CreatedAt = now,
-            TraceParent = PipelineTelemetry.CurrentTraceParent(),
-        };
+        var row = Row(message, receiptId, now);
         outbox.Add(row);
         return row;
     }
+
+    /// <summary>The outbox row of <paramref name="message"/>, carrying the current trace, for a caller that saves it later.</summary>
+    public static OutboxMessage Row(object message, Guid? receiptId, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        ReceiptId = receiptId,
+        MessageType = OutboxMessageTypes.NameOf(message.GetType()),
+        Body = OutboxMessageTypes.Serialize(message),
+        CreatedAt = now,
+        TraceParent = PipelineTelemetry.CurrentTraceParent(),
+    };
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Outbox;
 using Pipeline.Hosting.Telemetry;
 using Pipeline.Ingress.Dashboard;
 using Pipeline.Ingress.Providers;
@@ -11,7 +12,8 @@ namespace Pipeline.Ingress.Webhooks;
 /// <summary>
 /// The one request path every provider shares (a singleton): content type (415) and size (413) before the body is read, signature (401;
 /// 429 once the client address has failed too often), the provider's rate (429, charged only for verified requests), body
-/// (400), then the receipt and its outbox rows in one transaction, and 200 only after the commit. A provider that is not
+/// (400), then the receipt and its outbox rows in one transaction (shared with the requests committed alongside), and 200 only
+/// after that commit. A provider that is not
 /// configured answers 404 before any of it. Every refusal is counted with its reason and logged (not configured: once).
 /// </summary>
 public sealed partial class WebhookPipeline(
@@ -94,9 +96,11 @@ public sealed partial class WebhookPipeline(
         using (var span = StartSpan("webhook accept", provider.Name))
         {
             span?.SetTag("pipeline.receipt_id", receiptId.ToString());
+            var now = DateTime.UtcNow;
             outcome = await writer.AcceptAsync(
-                new IncomingWebhook(receiptId, provider.Name, normalized.DedupKey, DateTime.UtcNow,
-                    WebhookResponses.KeepHeaders(http.Request.Headers, provider.KeptHeaders), body, normalized.Messages),
+                new IncomingWebhook(receiptId, provider.Name, normalized.DedupKey, now,
+                    WebhookResponses.KeepHeaders(http.Request.Headers, provider.KeptHeaders), body,
+                    normalized.Messages.Select(m => OutboxRegistration.Row(m, receiptId, now)).ToList()),
                 http.RequestAborted);
             span?.SetTag("pipeline.outcome", outcome == AcceptOutcome.Accepted ? "new" : "duplicate");
         }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Ingress.Receipts;
 using Pipeline.Messages.Sandboxes;
@@ -81,7 +82,7 @@ internal sealed class AcceptBench(IServiceProvider services, IServiceProvider ba
                 var webhook = Webhook(sends[i]);
                 _ = variant == 0
                     ? await BaselineAcceptAsync(scope.ServiceProvider, webhook, ct)
-                    : await scope.ServiceProvider.GetRequiredService<ReceiptWriter>().AcceptAsync(webhook, ct);
+                    : await services.GetRequiredService<ReceiptWriter>().AcceptAsync(webhook, ct);
                 latencies[i] = Stopwatch.GetElapsedTime(started);
             });
         var elapsed = clock.Elapsed;
@@ -114,7 +115,7 @@ internal sealed class AcceptBench(IServiceProvider services, IServiceProvider ba
             ReceiptId = receiptId,
             SourceFormat = "v2",
         };
-        return new IncomingWebhook(receiptId, "e2b", key, now, "{}", Body, [message]);
+        return new IncomingWebhook(receiptId, "e2b", key, now, "{}", Body, [OutboxRegistration.Row(message, receiptId, now)]);
     }
 
     /// <summary>The baseline: a query for the key, then the insert.</summary>
@@ -131,10 +132,7 @@ internal sealed class AcceptBench(IServiceProvider services, IServiceProvider ba
             Id = webhook.ReceiptId, Provider = webhook.Provider, DedupKey = webhook.DedupKey,
             ReceivedAt = webhook.ReceivedAt, Headers = webhook.Headers, Body = webhook.Body,
         });
-        foreach (var message in webhook.Messages)
-        {
-            db.Outbox.Enqueue(message, webhook.ReceiptId, webhook.ReceivedAt);
-        }
+        db.Outbox.AddRange(webhook.Outbox);
 
         try
         {
@@ -209,7 +207,8 @@ internal sealed class BenchDatabase : IAsyncDisposable
             .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
                 configuration, "Ingress", IngressDbContext.MigrationsHistoryTable)
             .AddSingleton<OutboxSignal<IngressDbContext>>()
-            .AddScoped<ReceiptWriter>()
+            .AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection)
+            .AddSingleton<ReceiptWriter>()
             .BuildServiceProvider();
         await services.PrepareDatabaseAsync<IngressDbContext>(ct);
         var databaseProvider = Enum.Parse<DatabaseProvider>(provider);

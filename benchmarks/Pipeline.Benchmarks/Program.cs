@@ -17,7 +17,7 @@ var events = new Option<int>("--events") { Description = "Webhooks per measured 
 var concurrency = new Option<int>("--concurrency") { Description = "Webhooks in flight", DefaultValueFactory = _ => 16, Recursive = true };
 var rounds = new Option<int>("--rounds") { Description = "Measured runs per variant (the median is reported)", DefaultValueFactory = _ => 3, Recursive = true };
 
-var acceptPath = new Command("accept-path", "Receipt and outbox row in one commit: pooled context and insert-first (Ingress) against a new context per request that queries first.");
+var acceptPath = new Command("accept-path", "Receipt and outbox row in one commit: group-committed, insert-first (Ingress) against a transaction per request that queries first.");
 acceptPath.SetAction(async (parse, ct) =>
 {
     await using var database = await BenchDatabase.CreateAsync(parse.GetValue(postgres), ct);
@@ -28,8 +28,8 @@ acceptPath.SetAction(async (parse, ct) =>
     foreach (var duplicates in new[] { 0.0, 0.2 })
     {
         await Compare.PrintAsync($"{duplicates:P0} duplicates", parse.GetValue(rounds),
-            ("baseline (new context, query, then insert)", () => bench.RunAsync(duplicates, 0, ct)),
-            ("Ingress (pooled context, insert)", () => bench.RunAsync(duplicates, 1, ct)));
+            ("baseline (a transaction per request, query, then insert)", () => bench.RunAsync(duplicates, 0, ct)),
+            ("Ingress (group commit, insert first)", () => bench.RunAsync(duplicates, 1, ct)));
     }
 });
 

@@ -1,0 +1,132 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Pipeline.Hosting.Batching;
+
+/// <summary>
+/// Group commit: callers submit one item each and await its own result; a writer takes everything waiting (up to
+/// <see cref="GroupCommitOptions.MaxBatch"/>) and commits it in one transaction, so concurrent callers share one
+/// round trip and one disk flush instead of paying one each. Nothing waits for a batch to fill: a lone item is
+/// committed at once, and the items that arrive while a commit is in flight form the next batch.
+/// <para>
+/// Each caller gets only its own outcome. When a batch fails, each of its items is retried alone, so one bad item
+/// fails only its own caller (with its own exception) and the others still get theirs.
+/// </para>
+/// </summary>
+/// <typeparam name="TItem">What a caller submits.</typeparam>
+/// <typeparam name="TResult">What each caller gets back once the commit holding its item is done.</typeparam>
+public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
+{
+    private readonly Channel<Pending> _queue;
+    private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> _commit;
+    private readonly GroupCommitOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _name;
+    private readonly Task[] _writers;
+
+    /// <param name="name">What is committed, for logs and metrics (e.g. "ingress.receipts").</param>
+    /// <param name="commit">
+    /// Commits a batch in one transaction and returns one result per item, in order; throws when nothing was committed.
+    /// It is never cancelled: an item taken into a batch is committed or failed, whatever its caller does meanwhile.
+    /// </param>
+    public GroupCommit(
+        string name, Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> commit, GroupCommitOptions options, ILogger logger)
+    {
+        _name = name;
+        _commit = commit;
+        _options = options;
+        _logger = logger;
+        // Bounded: a caller waits for room instead of memory growing; the request count in flight bounds it anyway.
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.MaxBatch * options.Writers * 4)
+        {
+            SingleReader = options.Writers == 1,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writers = Enumerable.Range(0, options.Writers).Select(_ => Task.Run(WriteAsync)).ToArray();
+    }
+
+    /// <summary>Waits until the commit holding <paramref name="item"/> is done and returns its result.</summary>
+    /// <param name="cancellationToken">Stops waiting for room in the queue; an item already queued is committed regardless.</param>
+    public async Task<TResult> SubmitAsync(TItem item, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(item);
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        return await pending.Result.Task;
+    }
+
+    private async Task WriteAsync()
+    {
+        var batch = new List<Pending>(_options.MaxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            if (batch.Count > 0)
+            {
+                await CommitAsync(batch);
+                batch.Clear();
+            }
+        }
+    }
+
+    private async Task CommitAsync(List<Pending> batch)
+    {
+        GroupCommitMetrics.BatchSize.WithLabels(_name).Observe(batch.Count);
+        try
+        {
+            var results = await _commit(batch.ConvertAll(p => p.Item), CancellationToken.None);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Result.TrySetResult(results[i]);
+            }
+
+            return;
+        }
+        catch (Exception ex) when (batch.Count > 1)
+        {
+            // Which item failed is not known: each is tried alone, so each caller gets its own outcome.
+            LogBatchFailed(_logger, _name, batch.Count, ex.GetType().Name, ex.Message);
+            GroupCommitMetrics.SplitBatches.WithLabels(_name).Inc();
+        }
+        catch (Exception ex)
+        {
+            batch[0].Result.TrySetException(ex);
+            return;
+        }
+
+        foreach (var pending in batch)
+        {
+            try
+            {
+                var results = await _commit([pending.Item], CancellationToken.None);
+                pending.Result.TrySetResult(results[0]);
+            }
+            catch (Exception ex)
+            {
+                pending.Result.TrySetException(ex);
+            }
+        }
+    }
+
+    /// <summary>Commits what is queued, then stops: callers still in flight during a graceful shutdown get their answers.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+    }
+
+    private sealed class Pending(TItem item)
+    {
+        public TItem Item { get; } = item;
+
+        public TaskCompletionSource<TResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "A {Name} batch of {Count} failed ({ErrorType}: {Error}); committing its items one by one")]
+    private static partial void LogBatchFailed(ILogger logger, string name, int count, string errorType, string error);
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Pipeline.Hosting.Batching;
+
+/// <summary>How a <see cref="GroupCommit{TItem, TResult}"/> batches: bound to a section per use (e.g. <c>Ingress:GroupCommit</c>).</summary>
+public sealed class GroupCommitOptions
+{
+    /// <summary>The most items one transaction holds.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatch { get; set; } = 256;
+
+    /// <summary>Transactions in flight at once: while one commits, the next can be written.</summary>
+    [Range(1, 64)]
+    public int Writers { get; set; } = 2;
+}
+
+public static class GroupCommitRegistration
+{
+    /// <summary>
+    /// Binds the named <see cref="GroupCommitOptions"/> <paramref name="name"/> to <paramref name="section"/>, validated at
+    /// start-up: one name per use, so services sharing a process (Standalone) keep their own settings.
+    /// </summary>
+    public static IServiceCollection AddGroupCommitOptions(this IServiceCollection services, string name, string section)
+    {
+        services.AddOptions<GroupCommitOptions>(name).BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+        return services;
+    }
+}

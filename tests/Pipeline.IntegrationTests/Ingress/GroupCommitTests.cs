@@ -1,0 +1,136 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Pipeline.Hosting.Batching;
+using Pipeline.Hosting.Outbox;
+using Pipeline.Ingress.Receipts;
+using Pipeline.IntegrationTests.Infrastructure;
+using Pipeline.Messages.Sandboxes;
+using Pipeline.Persistence;
+using Pipeline.Persistence.Ingress;
+
+namespace Pipeline.IntegrationTests.Ingress;
+
+/// <summary>
+/// Ingress's receipt writer on a real PostgreSQL, the way Ingress registers it: concurrent deliveries share
+/// commits, and each still gets its own answer (new, duplicate, or its own failure).
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
+{
+    private readonly string _database = "gc_" + Guid.NewGuid().ToString("N")[..12];
+    private ServiceProvider _provider = null!;
+
+    private ReceiptWriter Writer => _provider.GetRequiredService<ReceiptWriter>();
+
+    public async Task InitializeAsync()
+    {
+        await AdminAsync($"CREATE DATABASE \"{_database}\"");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = nameof(DatabaseProvider.PostgreSql),
+            ["ConnectionStrings:Ingress"] = new NpgsqlConnectionStringBuilder(services.Postgres) { Database = _database }.ConnectionString,
+        }).Build();
+        _provider = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddLogging()
+            .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
+                configuration, "Ingress", IngressDbContext.MigrationsHistoryTable)
+            .AddSingleton<OutboxSignal<IngressDbContext>>()
+            .AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection)
+            .AddSingleton<ReceiptWriter>()
+            .BuildServiceProvider();
+        await _provider.PrepareDatabaseAsync<IngressDbContext>();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _provider.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await AdminAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+    }
+
+    [Fact]
+    public async Task Concurrent_deliveries_share_commits_and_each_duplicate_is_answered_as_one()
+    {
+        var keys = Enumerable.Range(0, 300).Select(i => $"evt-{i}").ToList();
+        var random = new Random(7);
+        var sends = keys.Concat(Enumerable.Range(0, 150).Select(_ => keys[random.Next(keys.Count)])).OrderBy(_ => random.Next()).ToList();
+        var batchesBefore = CommittedBatches();
+
+        var outcomes = await Task.WhenAll(sends.Select(key => Task.Run(() => Writer.AcceptAsync(Webhook(key), CancellationToken.None))));
+
+        Assert.Equal(300, outcomes.Count(o => o == AcceptOutcome.Accepted));
+        Assert.Equal(150, outcomes.Count(o => o == AcceptOutcome.Duplicate));
+        Assert.Equal((300, 300), await CountsAsync());
+        // Shared commits: far fewer transactions than deliveries.
+        Assert.InRange(CommittedBatches() - batchesBefore, 1, sends.Count / 3);
+    }
+
+    [Fact]
+    public async Task Keys_recorded_by_an_earlier_commit_are_duplicates_and_the_rest_of_their_batch_is_written()
+    {
+        var earlier = Enumerable.Range(0, 40).Select(i => $"old-{i}").ToList();
+        foreach (var key in earlier)
+        {
+            Assert.Equal(AcceptOutcome.Accepted, await Writer.AcceptAsync(Webhook(key), CancellationToken.None));
+        }
+
+        var sends = earlier.Concat(Enumerable.Range(0, 160).Select(i => $"new-{i}")).OrderBy(_ => Random.Shared.Next()).ToList();
+        var outcomes = await Task.WhenAll(sends.Select(key => Task.Run(() => Writer.AcceptAsync(Webhook(key), CancellationToken.None))));
+
+        for (var i = 0; i < sends.Count; i++)
+        {
+            Assert.Equal(sends[i].StartsWith("old-", StringComparison.Ordinal) ? AcceptOutcome.Duplicate : AcceptOutcome.Accepted, outcomes[i]);
+        }
+
+        Assert.Equal((200, 200), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task A_row_the_database_refuses_fails_only_its_own_delivery()
+    {
+        // A provider name longer than its column: the database refuses that row, and with it the batch holding it.
+        var bad = Webhook("bad") with { Provider = new string('p', 65) };
+        var good = Enumerable.Range(0, 120).Select(i => Webhook($"good-{i}")).ToList();
+        var all = good.Take(60).Append(bad).Concat(good.Skip(60)).ToList();
+
+        var tasks = all.Select(w => Task.Run(() => Writer.AcceptAsync(w, CancellationToken.None))).ToList();
+        var failure = await Assert.ThrowsAsync<DbUpdateException>(() => tasks[60]);
+
+        Assert.Contains("too long", failure.InnerException?.Message ?? "", StringComparison.OrdinalIgnoreCase);
+        Assert.All(tasks.Where((_, i) => i != 60), t => Assert.Equal(AcceptOutcome.Accepted, t.Result));
+        Assert.Equal((120, 120), await CountsAsync());
+    }
+
+    private static IncomingWebhook Webhook(string key)
+    {
+        var receiptId = Guid.CreateVersion7();
+        var now = DateTime.UtcNow;
+        var message = new SandboxLifecycleEventV1
+        {
+            EventId = key, SandboxId = "sbx-" + key, Label = SandboxLabels.Create, EventType = "sandbox.lifecycle.created",
+            OccurredAt = now, ReceiptId = receiptId, SourceFormat = "v2",
+        };
+        return new IncomingWebhook(receiptId, "e2b", key, now, "{}", "{}"u8.ToArray(), [OutboxRegistration.Row(message, receiptId, now)]);
+    }
+
+    private async Task<(int Receipts, int Outbox)> CountsAsync()
+    {
+        await using var scope = _provider.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        return (await db.Receipts.CountAsync(), await db.Outbox.CountAsync());
+    }
+
+    private static long CommittedBatches() =>
+        (long)GroupCommitMetrics.BatchSize.WithLabels(ReceiptWriter.GroupCommitName).Count;
+
+    private async Task AdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(services.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
