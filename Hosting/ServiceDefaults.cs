@@ -13,6 +13,7 @@ using Prometheus;
 using Serilog;
 using Serilog.Configuration;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 
 namespace Pipeline.Hosting;
 
@@ -41,13 +42,15 @@ public static class ServiceDefaults
                 .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Information);
             if (json)
             {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                logger.WriteTo.Sink(new BatchedStdout(new RenderedCompactJsonFormatter()), BatchedStdout.Options);
             }
             else
             {
                 // Text lines end at a newline, so one inside a value from a request would forge a line: escaped.
-                logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new ControlCharacterEscaping(sink), to => to.Console(outputTemplate:
-                    "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}")));
+                var text = new MessageTemplateTextFormatter(
+                    "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:l} {Properties:j}{NewLine}{Exception}");
+                logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new ControlCharacterEscaping(sink),
+                    to => to.Sink(new BatchedStdout(text), BatchedStdout.Options)));
             }
         });
 

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
@@ -36,6 +37,8 @@ public static class CreditsExtensions
             await db.EventLog.Where(l => l.ProcessedAt < cutoff).OrderBy(l => l.ProcessedAt).Take(batchSize).ExecuteDeleteAsync(ct));
         services.AddTableRowCounts<CreditsDbContext>();
         services.AddScoped<TopUpService>();
+        services.AddGroupCommitOptions(UsageRecordedConsumer.Name, UsageWriter.GroupCommitSection);
+        services.AddSingleton<UsageWriter>();
         return builder;
     }
 

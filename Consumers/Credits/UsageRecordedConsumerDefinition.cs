@@ -1,6 +1,5 @@
 using MassTransit;
 using Pipeline.Hosting.Bus;
-using Pipeline.Messages.Credits;
 
 namespace Pipeline.Consumers.Credits;
 
@@ -8,9 +7,6 @@ namespace Pipeline.Consumers.Credits;
 public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRecordedConsumer>
 {
     public const string QueueName = "credits-usage";
-
-    /// <summary>Accounts worked on at once per process (each account in one partition).</summary>
-    public const int Partitions = 16;
 
     public UsageRecordedConsumerDefinition()
     {
@@ -29,9 +25,9 @@ public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRe
         endpointConfigurator.UsePipelineQueues(context, delayedRetries: false);
         endpointConfigurator.UsePipelineRetry(context, r => r.Ignore<UnknownAccountException>());
 
-        // Deductions from one account take turns within this process instead of racing for the account row and
-        // retrying the losers: concurrent usage of one busy user no longer costs a conflict per message. Replicas
-        // still race each other; the concurrency check settles that as before.
-        consumerConfigurator.Message<UsageRecordedV1>(m => m.UsePartitioner(Partitions, context => context.Message.UserId ?? ""));
+        // Deductions from one account are applied in turn by one group-commit writer (UsageWriter) instead of racing
+        // for the account row: a busy user's usage shares transactions. Replicas still race each other; the
+        // concurrency check settles that as before.
+        endpointConfigurator.UseGroupCommitConcurrency(context, UsageRecordedConsumer.Name);
     }
 }

@@ -1,15 +1,12 @@
 using MassTransit;
 using Pipeline.Hosting.Bus;
 using Pipeline.Hosting.Telemetry;
-using Microsoft.EntityFrameworkCore;
 using Pipeline.Messages.Sandboxes;
-using Pipeline.Persistence.Inbox;
-using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.Consumers.Sandboxes;
 
-/// <summary>Moves the sandbox registry by one lifecycle event, exactly once per message.</summary>
-public sealed partial class SandboxLifecycleConsumer(SandboxesDbContext db, ILogger<SandboxLifecycleConsumer> logger)
+/// <summary>Moves the sandbox registry by one lifecycle event, exactly once per message (group-committed by <see cref="SandboxLifecycleWriter"/>).</summary>
+public sealed partial class SandboxLifecycleConsumer(SandboxLifecycleWriter writer, ILogger<SandboxLifecycleConsumer> logger)
     : IConsumer<SandboxLifecycleEventV1>
 {
     public const string Name = "sandboxes.lifecycle";
@@ -26,33 +23,21 @@ public sealed partial class SandboxLifecycleConsumer(SandboxesDbContext db, ILog
             ["Provider"] = "e2b",
         });
 
-        string? before = null;
-        Sandbox? after = null;
         using var effect = ConsumerEffect.Start(Name, messageId);
-        var applied = await Inbox.ApplyOnceAsync(db, messageId, Name, async ct =>
-        {
-            var current = await db.Sandboxes.FirstOrDefaultAsync(s => s.SandboxId == e.SandboxId, ct);
-            before = current?.State;
-            after = SandboxEventFold.Apply(current, e, DateTime.UtcNow);
-            after.Version++;
-            if (current is null)
-            {
-                db.Sandboxes.Add(after);
-            }
-        }, context.CancellationToken);
-        effect.Complete(applied);
+        var change = await writer.ApplyAsync(messageId, e, retry: context.FailedBefore(), context.CancellationToken);
+        effect.Complete(change.Applied);
 
-        if (!applied)
+        if (!change.Applied)
         {
             LogDuplicate(logger, e.Label, e.SandboxId, messageId);
         }
-        else if (after!.State == SandboxStates.Killed && before != SandboxStates.Killed)
+        else if (change.After == SandboxStates.Killed && change.Before != SandboxStates.Killed)
         {
-            LogKilled(logger, e.SandboxId, after.BilledRunningSeconds);
+            LogKilled(logger, e.SandboxId, change.BilledRunningSeconds);
         }
         else
         {
-            LogApplied(logger, e.Label, e.SandboxId, before ?? "(new)", after.State);
+            LogApplied(logger, e.Label, e.SandboxId, change.Before ?? "(new)", change.After);
         }
     }
 

@@ -19,5 +19,6 @@ public sealed class SandboxLifecycleConsumerDefinition : ConsumerDefinition<Sand
         IRegistrationContext context)
     {
         endpointConfigurator.UsePipelineDefaults(context);
+        endpointConfigurator.UseGroupCommitConcurrency(context, SandboxLifecycleConsumer.Name);
     }
 }

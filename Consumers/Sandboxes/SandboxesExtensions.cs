@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
@@ -24,6 +25,8 @@ public static class SandboxesExtensions
         // Stale sandboxes are announced through this service's own outbox, in the transaction that marks them.
         builder.Services.AddPipelineOutbox<SandboxesDbContext>();
         builder.Services.AddHostedService<StaleSandboxDetector>();
+        builder.Services.AddGroupCommitOptions(SandboxLifecycleConsumer.Name, SandboxLifecycleWriter.GroupCommitSection);
+        builder.Services.AddSingleton<SandboxLifecycleWriter>();
         builder.Services.AddInboxRetention<SandboxesDbContext>();
         builder.Services.AddTableRowCounts<SandboxesDbContext>();
         builder.Services.AddPeriodicMeasure<SandboxesDbContext>("active sandboxes", async (db, ct) =>

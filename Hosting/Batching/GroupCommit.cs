@@ -9,6 +9,11 @@ namespace Pipeline.Hosting.Batching;
 /// round trip and one disk flush instead of paying one each. Nothing waits for a batch to fill: a lone item is
 /// committed at once, and the items that arrive while a commit is in flight form the next batch.
 /// <para>
+/// With a partition key, each writer has its own queue and the items of one key always go to the same one, in the
+/// order they were submitted: the items of one entity (an account, a sandbox) are never in two transactions at once,
+/// and a busy entity's items are applied one after another in the same transaction instead of racing for its row.
+/// </para>
+/// <para>
 /// Each caller gets only its own outcome. When a batch fails, each of its items is retried alone, so one bad item
 /// fails only its own caller (with its own exception) and the others still get theirs.
 /// </para>
@@ -17,7 +22,8 @@ namespace Pipeline.Hosting.Batching;
 /// <typeparam name="TResult">What each caller gets back once the commit holding its item is done.</typeparam>
 public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
 {
-    private readonly Channel<Pending> _queue;
+    private readonly Channel<Pending>[] _queues;
+    private readonly Func<TItem, string>? _partitionKey;
     private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> _commit;
     private readonly GroupCommitOptions _options;
     private readonly ILogger _logger;
@@ -29,35 +35,53 @@ public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
     /// Commits a batch in one transaction and returns one result per item, in order; throws when nothing was committed.
     /// It is never cancelled: an item taken into a batch is committed or failed, whatever its caller does meanwhile.
     /// </param>
+    /// <param name="partitionKey">
+    /// The entity an item changes: items of one key are committed by one writer, in order. Null: any writer takes any item.
+    /// </param>
     public GroupCommit(
-        string name, Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> commit, GroupCommitOptions options, ILogger logger)
+        string name, Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> commit, GroupCommitOptions options, ILogger logger,
+        Func<TItem, string>? partitionKey = null)
     {
         _name = name;
         _commit = commit;
         _options = options;
         _logger = logger;
-        // Bounded: a caller waits for room instead of memory growing; the request count in flight bounds it anyway.
-        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.MaxBatch * options.Writers * 4)
-        {
-            SingleReader = options.Writers == 1,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _writers = Enumerable.Range(0, options.Writers).Select(_ => Task.Run(WriteAsync)).ToArray();
+        _partitionKey = partitionKey;
+        // Bounded: a caller waits for room instead of memory growing (the callers in flight bound it anyway).
+        var queues = partitionKey is null ? 1 : options.Writers;
+        _queues = Enumerable.Range(0, queues).Select(_ => Channel.CreateBounded<Pending>(
+            new BoundedChannelOptions(options.MaxBatch * options.Writers * 4 / queues)
+            {
+                SingleReader = queues > 1 || options.Writers == 1,
+                FullMode = BoundedChannelFullMode.Wait,
+            })).ToArray();
+        _writers = Enumerable.Range(0, options.Writers).Select(i => Task.Run(() => WriteAsync(_queues[i % queues].Reader))).ToArray();
     }
 
     /// <summary>Waits until the commit holding <paramref name="item"/> is done and returns its result.</summary>
     /// <param name="cancellationToken">Stops waiting for room in the queue; an item already queued is committed regardless.</param>
-    public async Task<TResult> SubmitAsync(TItem item, CancellationToken cancellationToken)
+    /// <param name="alone">
+    /// Commit it in a transaction of its own, now: for an item that failed before (a message being retried), so that it
+    /// cannot fail a batch of others again, and so that each of its attempts is exactly one write.
+    /// </param>
+    public async Task<TResult> SubmitAsync(TItem item, CancellationToken cancellationToken, bool alone = false)
     {
+        if (alone)
+        {
+            GroupCommitMetrics.BatchSize.WithLabels(_name).Observe(1);
+            return (await _commit([item], CancellationToken.None))[0];
+        }
+
         var pending = new Pending(item);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        // A string's hash differs between processes, which is fine: a partition only has to hold within one.
+        var queue = _partitionKey is null ? _queues[0] : _queues[(uint)StringComparer.Ordinal.GetHashCode(_partitionKey(item)) % (uint)_queues.Length];
+        await queue.Writer.WriteAsync(pending, cancellationToken);
         return await pending.Result.Task;
     }
 
-    private async Task WriteAsync()
+    private async Task WriteAsync(ChannelReader<Pending> reader)
     {
         var batch = new List<Pending>(_options.MaxBatch);
-        var reader = _queue.Reader;
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             while (batch.Count < _options.MaxBatch && reader.TryRead(out var pending))
@@ -115,7 +139,11 @@ public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
     /// <summary>Commits what is queued, then stops: callers still in flight during a graceful shutdown get their answers.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
         await Task.WhenAll(_writers);
     }
 

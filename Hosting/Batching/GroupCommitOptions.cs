@@ -8,7 +8,7 @@ public sealed class GroupCommitOptions
 {
     /// <summary>The most items one transaction holds.</summary>
     [Range(1, 10_000)]
-    public int MaxBatch { get; set; } = 256;
+    public int MaxBatch { get; set; } = 128;
 
     /// <summary>Transactions in flight at once: while one commits, the next can be written.</summary>
     [Range(1, 64)]

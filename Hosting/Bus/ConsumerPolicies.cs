@@ -1,6 +1,8 @@
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Batching;
 
 namespace Pipeline.Hosting.Bus;
 
@@ -48,6 +50,31 @@ public static class ConsumerPolicies
                 r.Ignore<System.Text.Json.JsonException>();
                 configure?.Invoke(r);
             });
+        }
+    }
+
+    /// <summary>Whether this delivery of the message follows a failed attempt (an in-memory retry or a delayed one).</summary>
+    public static bool FailedBefore(this ConsumeContext context) => context.GetRetryAttempt() > 0 || context.GetRedeliveryCount() > 0;
+
+    /// <summary>
+    /// Enough messages in flight on the endpoint to fill the group commit <paramref name="groupCommit"/>'s batches
+    /// (<c>MaxBatch</c> × <c>Writers</c>), and never fewer than <c>Bus:PrefetchCount</c>: each consumed message waits for
+    /// the commit that holds it, so the endpoint's concurrency is the most a batch can gather. Not on an isolation queue.
+    /// </summary>
+    public static void UseGroupCommitConcurrency(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context, string groupCommit)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (PipelineQueues.IsIsolationQueue(QueueOf(endpoint)))
+        {
+            return; // one message at a time there, or a crash would charge every message in flight again
+        }
+
+        var batches = context.GetRequiredService<IOptionsMonitor<GroupCommitOptions>>().Get(groupCommit);
+        var inFlight = Math.Max(context.GetRequiredService<EndpointPolicy>().Options.PrefetchCount, batches.MaxBatch * batches.Writers);
+        endpoint.ConcurrentMessageLimit = inFlight;
+        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.PrefetchCount = inFlight;
         }
     }
 

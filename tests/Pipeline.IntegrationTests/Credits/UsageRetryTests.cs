@@ -13,7 +13,7 @@ namespace Pipeline.IntegrationTests.Credits;
 /// in-memory retries and no delayed ones, so a usage event is tried at most <c>Bus:RetryLimit</c> + 1 times, whatever
 /// makes it fail. A database trigger makes the ledger insert of chosen requests fail the way a lost race on the request
 /// id does (a unique violation, a DbUpdateException) and counts each attempt in a sequence, which a rolled-back
-/// transaction does not undo.
+/// transaction does not undo. A message being retried is written alone, so each attempt is one write.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class UsageRetryTests(TestServices services, ITestOutputHelper output)
@@ -37,10 +37,16 @@ public sealed class UsageRetryTests(TestServices services, ITestOutputHelper out
         await LoseRacesAsync(pipeline, "usage-poison", int.MaxValue);
         await LoseRacesAsync(pipeline, "usage-late", PolicyAttempts - 1);
 
+        // One after another, each once its first attempt is made: deliveries consumed together share a transaction
+        // (group commit), and a batch refused for another's row would add a shared write to a message's count.
         foreach (var request in new[] { "usage-poison", "usage-late", "usage-plain" })
         {
             using var response = await pipeline.IngressHttp.SendAsync(NewApiEvents.SignedRequest(NewApiEvents.Consume(request, "u-retry", 1_000_000), _secret));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            if (request != "usage-plain")
+            {
+                await Eventually.WaitAsync(() => AttemptsAsync(pipeline, request), n => n >= 1, Deadline, $"the first attempt of {request}", pipeline.Diagnostics);
+            }
         }
 
         await Eventually.WaitAsync(() => Broker.ReadyAsync(services, pipeline, UsageLedger.ErrorQueue), n => n == 1, Deadline,

@@ -47,8 +47,8 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
         output.WriteLine(accepted);
         output.WriteLine(applied);
         Assert.Equal(traceId, TraceIdOf(applied!));
-        Assert.Contains("\"MessageId\": ", applied);
-        Assert.Contains("\"ReceiptId\": ", applied);
+        Assert.Contains("\"MessageId\":\"", applied);
+        Assert.Contains("\"ReceiptId\":\"", applied);
         var stored = await pipeline.ScalarAsync<string>("""SELECT "TraceParent" FROM ingress_outbox LIMIT 1""");
         Assert.StartsWith($"00-{traceId}-", stored);
 

@@ -1,0 +1,216 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pipeline.Hosting.Batching;
+using Pipeline.Hosting.Outbox;
+using Pipeline.Messages.Credits;
+using Pipeline.Persistence.Credits;
+using Pipeline.Persistence.Inbox;
+
+namespace Pipeline.Consumers.Credits;
+
+public enum UsageOutcomeKind
+{
+    /// <summary>Deducted now.</summary>
+    Processed,
+
+    /// <summary>Another message with the same request id was deducted: recorded in the log, nothing deducted.</summary>
+    Duplicate,
+
+    /// <summary>This message was applied before (the inbox has it).</summary>
+    Redelivered,
+}
+
+/// <summary>What one usage message did; <see cref="Change"/> only for <see cref="UsageOutcomeKind.Processed"/>.</summary>
+public readonly record struct UsageOutcome(UsageOutcomeKind Kind, Guid? EntryId, BalanceChange Change)
+{
+    /// <summary>Why this message was not applied while the rest of its batch was (an unknown account).</summary>
+    internal Exception? Failure { get; init; }
+}
+
+/// <summary>A usage message to deduct, with the trace its alerts continue.</summary>
+public sealed record UsageItem(Guid MessageId, UsageRecordedV1 Usage, string? TraceParent);
+
+/// <summary>
+/// Deducts usage group-committed (<c>Credits:GroupCommit</c>): the messages consumed together share one transaction, in
+/// which each has its inbox row, its ledger entry, its log row and any alert for the outbox. The messages of one account
+/// are applied in order by one writer, so a busy account costs one row update per batch instead of a lost race per
+/// message. Three guards stand behind "once": the inbox (the same message redelivered), a ledger lookup and the batch's
+/// own request ids (another message with the same request id), and the unique ledger index on the request id for a
+/// race with another replica, which refuses the batch: it is then written message by message, and a message that still
+/// loses is retried by the bus's policy, alone.
+/// </summary>
+public sealed class UsageWriter : IAsyncDisposable
+{
+    public const string GroupCommitSection = "Credits:GroupCommit";
+
+    private const int MaxModelLength = 200;
+    private const int MaxUsernameLength = 200;
+
+    private readonly IServiceScopeFactory _scopes;
+    private readonly IOptionsMonitor<CreditsOptions> _options;
+    private readonly OutboxSignal<CreditsDbContext> _outboxSignal;
+    private readonly GroupCommit<UsageItem, UsageOutcome> _commits;
+
+    public UsageWriter(
+        IServiceScopeFactory scopes, IOptionsMonitor<CreditsOptions> options, OutboxSignal<CreditsDbContext> outboxSignal,
+        IOptionsMonitor<GroupCommitOptions> groupCommit, ILogger<UsageWriter> logger)
+    {
+        _scopes = scopes;
+        _options = options;
+        _outboxSignal = outboxSignal;
+        _commits = new(UsageRecordedConsumer.Name, CommitAsync, groupCommit.Get(UsageRecordedConsumer.Name), logger, item => item.Usage.UserId);
+    }
+
+    /// <summary>Returns once the deduction is committed; throws <see cref="UnknownAccountException"/> or what refused the commit.</summary>
+    /// <param name="retry">The message failed before: it is applied in a transaction of its own.</param>
+    public async Task<UsageOutcome> DeductAsync(UsageItem item, bool retry, CancellationToken cancellationToken)
+    {
+        var outcome = await _commits.SubmitAsync(item, cancellationToken, alone: retry);
+        return outcome.Failure is { } failure ? throw failure : outcome;
+    }
+
+    private async Task<IReadOnlyList<UsageOutcome>> CommitAsync(IReadOnlyList<UsageItem> batch, CancellationToken cancellationToken)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CreditsDbContext>();
+        var settings = _options.CurrentValue;
+        var outcomes = new UsageOutcome[batch.Count];
+        var alerts = false;
+        var applied = await Inbox.ApplyBatchOnceAsync(db, batch.Select(b => b.MessageId).ToList(), UsageRecordedConsumer.Name, async (indexes, ct) =>
+        {
+            Array.Clear(outcomes); // a second attempt starts over
+            alerts = false;
+            var now = DateTime.UtcNow;
+            var messageIds = indexes.Select(i => batch[i].MessageId).ToList();
+            var requestIds = indexes.Select(i => batch[i].Usage.RequestId).Distinct().ToList();
+            var userIds = indexes.Select(i => batch[i].Usage.UserId).Distinct().ToList();
+            var logs = await db.EventLog.Where(l => messageIds.Contains(l.MessageId)).ToDictionaryAsync(l => l.MessageId, ct); // failures recorded earlier
+            var deducted = await db.Ledger.AsNoTracking()
+                .Where(l => l.Kind == LedgerKinds.Deduction && requestIds.Contains(l.Reference!))
+                .Select(l => new { l.Reference, l.Id })
+                .ToDictionaryAsync(l => l.Reference!, l => l.Id, StringComparer.Ordinal, ct);
+            var accounts = await db.Accounts.Where(a => userIds.Contains(a.UserId)).ToDictionaryAsync(a => a.UserId, StringComparer.Ordinal, ct);
+            var skipped = new List<int>();
+            foreach (var i in indexes)
+            {
+                var (messageId, e, traceParent) = batch[i];
+                logs.TryGetValue(messageId, out var log);
+                if (deducted.TryGetValue(e.RequestId, out var entryId))
+                {
+                    WriteLog(db, log, e, messageId, CreditEventStatuses.Duplicate, entryId, now);
+                    outcomes[i] = new UsageOutcome(UsageOutcomeKind.Duplicate, entryId, default);
+                    continue;
+                }
+
+                if (!accounts.TryGetValue(e.UserId, out var account))
+                {
+                    if (!settings.CreateUnknownAccounts)
+                    {
+                        // Not applied and no inbox row: replayed after a top-up opens the account, it is deducted then.
+                        outcomes[i] = new UsageOutcome(UsageOutcomeKind.Redelivered, null, default) { Failure = new UnknownAccountException(e.UserId) };
+                        skipped.Add(i);
+                        continue;
+                    }
+
+                    account = new CreditAccount { UserId = e.UserId, Balance = 0, CreatedAt = now };
+                    db.Accounts.Add(account);
+                    accounts[e.UserId] = account;
+                }
+
+                var change = CreditRules.Deduct(
+                    account.Balance, CreditRules.ToCredits(e.Quota, settings.QuotaPerCredit), settings.LowBalanceThreshold, settings.AllowNegative);
+                var entry = new LedgerEntry
+                {
+                    Id = Guid.CreateVersion7(),
+                    UserId = account.UserId,
+                    Sequence = account.LastSequence + 1,
+                    Kind = LedgerKinds.Deduction,
+                    Amount = change.Amount,
+                    BalanceAfter = change.After,
+                    Uncovered = change.Uncovered > 0 ? change.Uncovered : null,
+                    Reference = e.RequestId,
+                    Model = Truncate(e.ModelName, MaxModelLength),
+                    Quota = e.Quota,
+                    MessageId = messageId,
+                    OccurredAt = e.OccurredAt.UtcDateTime,
+                    CreatedAt = now,
+                };
+                db.Ledger.Add(entry);
+                deducted[e.RequestId] = entry.Id;
+
+                account.Balance = change.After;
+                account.IsLow = change.IsLow;
+                account.IsExhausted = change.IsExhausted;
+                account.LastSequence = entry.Sequence;
+                account.Username = Truncate(e.Username, MaxUsernameLength) ?? account.Username;
+                account.LastUsageAt = now;
+                account.UpdatedAt = now;
+                account.Version++;
+
+                // Published through this service's own outbox: the alert exists if and only if the deduction does.
+                if (change.BecameLow)
+                {
+                    db.Outbox.Enqueue(new CreditBalanceLowV1
+                    {
+                        UserId = account.UserId,
+                        Balance = CreditRules.Trim(change.After),
+                        Threshold = CreditRules.Trim(settings.LowBalanceThreshold),
+                        At = now,
+                    }, e.ReceiptId, now).TraceParent = traceParent;
+                    account.LowNotifiedAt = now;
+                    alerts = true;
+                }
+
+                if (change.BecameExhausted)
+                {
+                    db.Outbox.Enqueue(new CreditsExhaustedV1 { UserId = account.UserId, Balance = CreditRules.Trim(change.After), At = now }, e.ReceiptId, now)
+                        .TraceParent = traceParent;
+                    account.ExhaustedNotifiedAt = now;
+                    alerts = true;
+                }
+
+                WriteLog(db, log, e, messageId, CreditEventStatuses.Processed, entry.Id, now);
+                outcomes[i] = new UsageOutcome(UsageOutcomeKind.Processed, entry.Id, change);
+            }
+
+            return skipped;
+        }, cancellationToken);
+
+        if (alerts)
+        {
+            _outboxSignal.Notify();
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!applied[i] && outcomes[i].Failure is null)
+            {
+                outcomes[i] = new UsageOutcome(UsageOutcomeKind.Redelivered, null, default);
+            }
+        }
+
+        return outcomes;
+    }
+
+    private static void WriteLog(CreditsDbContext db, CreditEventLog? log, UsageRecordedV1 e, Guid messageId, string status, Guid? entryId, DateTime now)
+    {
+        if (log is null)
+        {
+            log = new CreditEventLog { MessageId = messageId, EventId = e.RequestId, Status = status };
+            db.EventLog.Add(log);
+        }
+
+        log.EventId = e.RequestId;
+        log.UserId = e.UserId;
+        log.ReceiptId = e.ReceiptId;
+        log.Status = status;
+        log.Error = null;
+        log.LedgerEntryId = entryId;
+        log.ProcessedAt = now;
+    }
+
+    internal static string? Truncate(string? value, int length) =>
+        value is null || value.Length <= length ? value : value[..length];
+
+    public ValueTask DisposeAsync() => _commits.DisposeAsync();
+}

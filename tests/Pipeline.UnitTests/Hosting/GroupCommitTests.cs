@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Hosting.Batching;
+
+namespace Pipeline.UnitTests.Hosting;
+
+public sealed class GroupCommitTests
+{
+    [Fact]
+    public async Task Items_waiting_while_a_commit_runs_share_the_next_one()
+    {
+        var release = new TaskCompletionSource();
+        var batches = new ConcurrentQueue<int>();
+        await using var commits = new GroupCommit<int, int>("test", async (items, _) =>
+        {
+            batches.Enqueue(items.Count);
+            await release.Task;
+            return items.Select(i => i * 2).ToList();
+        }, new GroupCommitOptions { MaxBatch = 50, Writers = 1 }, NullLogger.Instance);
+
+        var first = commits.SubmitAsync(0, CancellationToken.None);
+        await WaitUntilAsync(() => batches.Count == 1);
+        var rest = Enumerable.Range(1, 120).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
+        release.SetResult();
+
+        Assert.Equal(0, await first);
+        Assert.Equal(Enumerable.Range(1, 120).Select(i => i * 2), await Task.WhenAll(rest));
+        Assert.Equal([1, 50, 50, 20], batches);
+    }
+
+    [Fact]
+    public async Task A_failed_batch_is_committed_item_by_item_and_only_the_bad_item_fails()
+    {
+        var release = new TaskCompletionSource();
+        await using var commits = new GroupCommit<int, int>("test", async (items, _) =>
+        {
+            await release.Task;
+            return items.Contains(13) ? throw new InvalidOperationException("item 13 is refused") : items.Select(i => -i).ToList();
+        }, new GroupCommitOptions { MaxBatch = 100, Writers = 1 }, NullLogger.Instance);
+
+        var blocker = commits.SubmitAsync(0, CancellationToken.None);
+        var tasks = Enumerable.Range(1, 30).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
+        release.SetResult();
+        await blocker;
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => tasks[12]);
+        Assert.Equal("item 13 is refused", failure.Message);
+        Assert.All(Enumerable.Range(1, 30).Where(i => i != 13), i => Assert.Equal(-i, tasks[i - 1].Result));
+    }
+
+    [Fact]
+    public async Task Items_of_one_key_are_committed_in_order_and_never_by_two_writers_at_once()
+    {
+        var busy = new ConcurrentDictionary<string, int>();
+        var seen = new ConcurrentDictionary<string, ConcurrentQueue<int>>();
+        var overlaps = 0;
+        await using var commits = new GroupCommit<(string Key, int N), int>("test", async (items, _) =>
+        {
+            var keys = items.Select(i => i.Key).Distinct().ToList();
+            foreach (var key in keys)
+            {
+                if (busy.AddOrUpdate(key, 1, (_, n) => n + 1) > 1)
+                {
+                    Interlocked.Increment(ref overlaps);
+                }
+            }
+
+            await Task.Delay(1);
+            foreach (var (key, n) in items)
+            {
+                seen.GetOrAdd(key, _ => new ConcurrentQueue<int>()).Enqueue(n);
+            }
+
+            foreach (var key in keys)
+            {
+                busy.AddOrUpdate(key, 0, (_, n) => n - 1);
+            }
+
+            return items.Select(i => i.N).ToList();
+        }, new GroupCommitOptions { MaxBatch = 8, Writers = 4 }, NullLogger.Instance, item => item.Key);
+
+        var keys = Enumerable.Range(0, 10).Select(k => $"account-{k}").ToList();
+        // Submitted in order per key (one submitter per key), concurrently across keys.
+        await Task.WhenAll(keys.Select(key => Task.Run(async () =>
+        {
+            var pending = Enumerable.Range(0, 200).Select(n => commits.SubmitAsync((key, n), CancellationToken.None)).ToList();
+            await Task.WhenAll(pending);
+        })));
+
+        Assert.Equal(0, overlaps);
+        Assert.All(keys, key => Assert.Equal(Enumerable.Range(0, 200), seen[key]));
+    }
+
+    [Fact]
+    public async Task Disposing_commits_what_is_queued()
+    {
+        var release = new TaskCompletionSource();
+        var commits = new GroupCommit<int, int>("test", async (items, _) =>
+        {
+            await release.Task;
+            return items.ToList();
+        }, new GroupCommitOptions { MaxBatch = 10, Writers = 1 }, NullLogger.Instance);
+        var tasks = Enumerable.Range(0, 25).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
+
+        var disposed = commits.DisposeAsync().AsTask();
+        release.SetResult();
+        await disposed;
+
+        Assert.All(tasks, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.Equal(Enumerable.Range(0, 25), tasks.Select(t => t.Result));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in 10 s");
+            await Task.Delay(5);
+        }
+    }
+}
