@@ -67,6 +67,30 @@ public sealed class FaultSuiteTests(TestServices services, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task Ingress_killed_under_load_and_restarted_loses_no_accepted_event()
+    {
+        await using var pipeline = await StartAsync(new TopologyOptions());
+        var ledger = Ledger(pipeline, "ingress-kill");
+
+        // Enough load that commits are shared (group commit) when the process dies: some requests are in a batch being
+        // committed, some wait for the next one, some are answered. Every 200 must have its receipt and its deduction;
+        // a request cut off without an answer is sent again by the sender, as a provider would.
+        var stream = ledger.StartStream(perSecond: 250);
+        await ledger.WaitForAcceptedAsync(300, "the stream flowing before Ingress is killed");
+        pipeline.Ingress.Kill();
+        var acceptedAtKill = ledger.Accepted;
+        var down = Stopwatch.StartNew();
+        await pipeline.Ingress.StartAsync();
+        output.WriteLine($"Ingress killed (SIGKILL) after {acceptedAtKill} accepted events, answering again {down.Elapsed.TotalSeconds:0.0} s later");
+        await ledger.WaitForAcceptedAsync(300, "after the restart");
+        await stream.StopAsync();
+
+        var tally = await ledger.SettleAsync("Ingress killed under load");
+        Assert.Equal(0, tally.DeadLetters);
+        Assert.True(tally.Applied >= acceptedAtKill + 300);
+    }
+
+    [Fact]
     public async Task Consumer_database_away_sends_what_exhausts_its_retries_to_the_dead_letters_and_a_replay_applies_them_once()
     {
         // Three quick retries (0.3 s, 0.5 s, 0.9 s) instead of six, so the outage outlasts some messages' retries.

@@ -26,6 +26,7 @@ internal sealed class UsageLedger
     public const string ErrorQueue = Queue + "_error";
     private const decimal QuotaPerCredit = 500_000m;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(240);
+    private const int MaxAttempts = 90;
 
     private readonly TestServices _services;
     private readonly PipelineTopology _pipeline;
@@ -222,13 +223,14 @@ internal sealed class UsageLedger
                     return;
                 }
             }
-            catch (HttpRequestException) when (attempt < 20)
+            catch (HttpRequestException) when (attempt < MaxAttempts)
             {
             }
 
-            Assert.True(attempt < 20, $"{usage.RequestId} still not accepted after {attempt} attempts");
+            // Up to about 40 s: long enough for Ingress to restart after a kill on a busy machine.
+            Assert.True(attempt < MaxAttempts, $"{usage.RequestId} still not accepted after {attempt} attempts");
             Interlocked.Increment(ref _senderRetries);
-            await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 500)), cancellationToken);
         }
     }
 
