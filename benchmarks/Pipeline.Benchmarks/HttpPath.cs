@@ -100,7 +100,7 @@ internal sealed class HttpBench(HttpClient client, Uri ingress, Uri floor, strin
             ["Providers:E2b:Secrets:0"] = secret,
             ["Ingress:RateLimit:PerSecond"] = "1000000",
             ["Ingress:RateLimit:Burst"] = "1000000",
-            ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["Serilog:MinimumLevel:Default"] = Environment.GetEnvironmentVariable("BENCH_LOG_LEVEL") ?? "Warning",
         });
         builder.AddIngressService();
         var app = builder.Build();

@@ -539,7 +539,7 @@ ingress_rss=$(ps -o rss= -p "${pid_of[ingress]}" | awk '{ printf "%.0f MB", $1 /
 # ---------------------------------------------------------------- 5. bus floor
 log "5. bus floor: stopping the services; $bus_messages messages"
 for name in ingress sandboxes credits floor; do stop_service "$name"; done
-bus_line=$(bench bus-floor --rabbitmq "$broker" --events "$bus_messages" --concurrency 256 --prefetch 32 2>&1 | grep '^bus floor') ||
+bus_line=$(bench bus-floor --rabbitmq "$broker" --events "$bus_messages" --concurrency 256 --prefetch 256 2>&1 | grep '^bus floor') ||
   die "the bus floor failed"
 echo
 echo "5. $bus_line"
