@@ -47,7 +47,7 @@ public abstract class NonNegativeIntegerConverter(long max, bool roundFraction) 
         return reader.TokenType switch
         {
             JsonTokenType.Number => reader.TryGetDecimal(out number),
-            JsonTokenType.String => decimal.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number),
+            JsonTokenType.String => decimal.TryParse(WireStringConverter.Text(ref reader), NumberStyles.Float, CultureInfo.InvariantCulture, out number),
             _ => false,
         };
     }
@@ -77,7 +77,7 @@ public sealed class TextMapConverter : ReadOnlyConverter<Dictionary<string, stri
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            var name = WireStringConverter.Text(ref reader);
             reader.Read();
             values[name] = TextListConverter.Text(ref reader);
         }
@@ -106,5 +106,5 @@ public sealed class TextListConverter : ReadOnlyConverter<List<string>>
     }
 
     public static string Text(ref Utf8JsonReader reader) =>
-        reader.TokenType == JsonTokenType.String ? reader.GetString()! : JsonElement.ParseValue(ref reader).GetRawText();
+        reader.TokenType == JsonTokenType.String ? WireStringConverter.Text(ref reader) : JsonElement.ParseValue(ref reader).GetRawText();
 }

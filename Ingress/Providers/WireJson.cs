@@ -120,9 +120,14 @@ public static class WireJson
         {
             JsonTypeInfoKind.Object or JsonTypeInfoKind.Dictionary => "object",
             JsonTypeInfoKind.Enumerable => "array",
-            _ => declared.Type == typeof(string) ? "string" : "other",
+            _ => null,
         };
-        return element ? $"{name} must hold {kind}s" : $"{name} must be {(kind == "object" || kind == "array" ? "an" : "a")} {kind}";
+        return (kind, element) switch
+        {
+            (null, _) => $"{name} has the wrong json type",
+            (_, true) => $"{name} must hold {kind}s",
+            _ => $"{name} must be an {kind}",
+        };
     }
 
     // Follows a path like $.egressInfo.fileResults[0].location through the wire format's metadata to the field it names
@@ -191,14 +196,15 @@ public sealed class WireStringConverter : JsonConverter<string>
             return null;
         }
 
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            throw new WireValueException("must be a string");
-        }
+        return reader.TokenType == JsonTokenType.String ? Text(ref reader) : throw new WireValueException("must be a string");
+    }
 
+    /// <summary>The string the reader is on; an escaped lone surrogate makes the whole body malformed.</summary>
+    public static string Text(ref Utf8JsonReader reader)
+    {
         try
         {
-            return reader.GetString();
+            return reader.GetString()!;
         }
         catch (InvalidOperationException)
         {
