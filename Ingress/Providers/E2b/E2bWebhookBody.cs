@@ -9,28 +9,28 @@ namespace Pipeline.Ingress.Providers.E2b;
 /// </summary>
 internal sealed class E2bWebhookBody
 {
-    [JsonPropertyName("id")] public string? Id { get; init; }
-    [JsonPropertyName("version")] public string? Version { get; init; }
-    [JsonPropertyName("type")] public string? Type { get; init; }
-    [JsonPropertyName("timestamp"), JsonConverter(typeof(IsoTimestampConverter))] public DateTimeOffset? Timestamp { get; init; }
+    [JsonPropertyName("id")] public string? Id { get; set; }
+    [JsonPropertyName("version")] public string? Version { get; set; }
+    [JsonPropertyName("type")] public string? Type { get; set; }
+    [JsonPropertyName("timestamp"), JsonConverter(typeof(IsoTimestampConverter))] public DateTimeOffset? Timestamp { get; set; }
 
-    [JsonPropertyName("eventCategory")] public string? EventCategory { get; init; }
-    [JsonPropertyName("eventLabel")] public string? EventLabel { get; init; }
-    [JsonPropertyName("eventData")] public E2bEventData? EventData { get; init; }
-    [JsonPropertyName("sandboxId")] public string? SandboxId { get; init; }
-    [JsonPropertyName("sandboxExecutionId")] public string? SandboxExecutionId { get; init; }
-    [JsonPropertyName("sandboxTemplateId")] public string? SandboxTemplateId { get; init; }
-    [JsonPropertyName("sandboxBuildId")] public string? SandboxBuildId { get; init; }
-    [JsonPropertyName("sandboxTeamId")] public string? SandboxTeamId { get; init; }
+    [JsonPropertyName("eventCategory")] public string? EventCategory { get; set; }
+    [JsonPropertyName("eventLabel")] public string? EventLabel { get; set; }
+    [JsonPropertyName("eventData")] public E2bEventData? EventData { get; set; }
+    [JsonPropertyName("sandboxId")] public string? SandboxId { get; set; }
+    [JsonPropertyName("sandboxExecutionId")] public string? SandboxExecutionId { get; set; }
+    [JsonPropertyName("sandboxTemplateId")] public string? SandboxTemplateId { get; set; }
+    [JsonPropertyName("sandboxBuildId")] public string? SandboxBuildId { get; set; }
+    [JsonPropertyName("sandboxTeamId")] public string? SandboxTeamId { get; set; }
 
-    [JsonPropertyName("event_category")] public string? EventCategorySnake { get; init; }
-    [JsonPropertyName("event_label")] public string? EventLabelSnake { get; init; }
-    [JsonPropertyName("event_data")] public E2bEventData? EventDataSnake { get; init; }
-    [JsonPropertyName("sandbox_id")] public string? SandboxIdSnake { get; init; }
-    [JsonPropertyName("sandbox_execution_id")] public string? SandboxExecutionIdSnake { get; init; }
-    [JsonPropertyName("sandbox_template_id")] public string? SandboxTemplateIdSnake { get; init; }
-    [JsonPropertyName("sandbox_build_id")] public string? SandboxBuildIdSnake { get; init; }
-    [JsonPropertyName("sandbox_team_id")] public string? SandboxTeamIdSnake { get; init; }
+    [JsonPropertyName("event_category")] public string? EventCategorySnake { get; set; }
+    [JsonPropertyName("event_label")] public string? EventLabelSnake { get; set; }
+    [JsonPropertyName("event_data")] public E2bEventData? EventDataSnake { get; set; }
+    [JsonPropertyName("sandbox_id")] public string? SandboxIdSnake { get; set; }
+    [JsonPropertyName("sandbox_execution_id")] public string? SandboxExecutionIdSnake { get; set; }
+    [JsonPropertyName("sandbox_template_id")] public string? SandboxTemplateIdSnake { get; set; }
+    [JsonPropertyName("sandbox_build_id")] public string? SandboxBuildIdSnake { get; set; }
+    [JsonPropertyName("sandbox_team_id")] public string? SandboxTeamIdSnake { get; set; }
 
     public bool HasSnakeCaseFields =>
         EventCategorySnake is not null || EventLabelSnake is not null || EventDataSnake is not null || SandboxIdSnake is not null
@@ -41,22 +41,22 @@ internal sealed class E2bWebhookBody
 /// <summary><c>eventData</c> / <c>event_data</c>: sandbox_metadata is snake_case even inside v1's camelCase eventData.</summary>
 internal sealed class E2bEventData
 {
-    [JsonPropertyName("sandbox_metadata"), JsonConverter(typeof(TextMapConverter))] public Dictionary<string, string>? SandboxMetadataSnake { get; init; }
-    [JsonPropertyName("sandboxMetadata"), JsonConverter(typeof(TextMapConverter))] public Dictionary<string, string>? SandboxMetadata { get; init; }
-    [JsonPropertyName("execution")] public E2bExecution? Execution { get; init; }
+    [JsonPropertyName("sandbox_metadata"), JsonConverter(typeof(TextMapConverter))] public Dictionary<string, string>? SandboxMetadataSnake { get; set; }
+    [JsonPropertyName("sandboxMetadata"), JsonConverter(typeof(TextMapConverter))] public Dictionary<string, string>? SandboxMetadata { get; set; }
+    [JsonPropertyName("execution")] public E2bExecution? Execution { get; set; }
 }
 
 internal sealed class E2bExecution
 {
-    [JsonPropertyName("startedAt"), JsonConverter(typeof(IsoTimestampConverter))] public DateTimeOffset? StartedAt { get; init; }
-    [JsonPropertyName("vcpuCount"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? VcpuCount { get; init; }
-    [JsonPropertyName("memoryMb"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? MemoryMb { get; init; }
-    [JsonPropertyName("executionTime"), JsonConverter(typeof(RoundedNonNegativeInt64Converter))] public long? ExecutionTime { get; init; }
+    [JsonPropertyName("startedAt"), JsonConverter(typeof(IsoTimestampConverter))] public DateTimeOffset? StartedAt { get; set; }
+    [JsonPropertyName("vcpuCount"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? VcpuCount { get; set; }
+    [JsonPropertyName("memoryMb"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? MemoryMb { get; set; }
+    [JsonPropertyName("executionTime"), JsonConverter(typeof(RoundedNonNegativeInt64Converter))] public long? ExecutionTime { get; set; }
 
-    [JsonPropertyName("started_at"), JsonConverter(typeof(IsoTimestampConverter))] public DateTimeOffset? StartedAtSnake { get; init; }
-    [JsonPropertyName("vcpu_count"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? VcpuCountSnake { get; init; }
-    [JsonPropertyName("memory_mb"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? MemoryMbSnake { get; init; }
-    [JsonPropertyName("execution_time"), JsonConverter(typeof(RoundedNonNegativeInt64Converter))] public long? ExecutionTimeSnake { get; init; }
+    [JsonPropertyName("started_at"), JsonConverter(typeof(IsoTimestampConverter))] public DateTimeOffset? StartedAtSnake { get; set; }
+    [JsonPropertyName("vcpu_count"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? VcpuCountSnake { get; set; }
+    [JsonPropertyName("memory_mb"), JsonConverter(typeof(NonNegativeInt32Converter))] public int? MemoryMbSnake { get; set; }
+    [JsonPropertyName("execution_time"), JsonConverter(typeof(RoundedNonNegativeInt64Converter))] public long? ExecutionTimeSnake { get; set; }
 }
 
 /// <summary>

@@ -10,33 +10,33 @@ namespace Pipeline.Ingress.Providers.NewApi;
 /// </summary>
 internal sealed class NewApiWebhookBody
 {
-    [JsonPropertyName("type")] public string? Type { get; init; }
-    [JsonPropertyName("title")] public string? Title { get; init; }
-    [JsonPropertyName("content")] public string? Content { get; init; }
+    [JsonPropertyName("type")] public string? Type { get; set; }
+    [JsonPropertyName("title")] public string? Title { get; set; }
+    [JsonPropertyName("content")] public string? Content { get; set; }
 
     // new-api declares values as []interface{}: strings pass as they are, anything else as its JSON text.
-    [JsonPropertyName("values"), JsonConverter(typeof(TextListConverter))] public List<string>? Values { get; init; }
-    [JsonPropertyName("timestamp"), JsonConverter(typeof(UnixSecondsConverter))] public DateTimeOffset? Timestamp { get; init; }
-    [JsonPropertyName("data")] public NewApiUsage? Data { get; init; }
+    [JsonPropertyName("values"), JsonConverter(typeof(TextListConverter))] public List<string>? Values { get; set; }
+    [JsonPropertyName("timestamp"), JsonConverter(typeof(UnixSecondsConverter))] public DateTimeOffset? Timestamp { get; set; }
+    [JsonPropertyName("data")] public NewApiUsage? Data { get; set; }
 }
 
 /// <summary>Ids are integers in new-api's Go structs and strings in forks: either becomes a string.</summary>
 internal sealed class NewApiUsage
 {
-    [JsonPropertyName("request_id")] public string? RequestId { get; init; }
-    [JsonPropertyName("user_id"), JsonConverter(typeof(IdConverter))] public string? UserId { get; init; }
-    [JsonPropertyName("quota"), JsonConverter(typeof(NonNegativeInt64Converter))] public long? Quota { get; init; }
-    [JsonPropertyName("username")] public string? Username { get; init; }
-    [JsonPropertyName("token_id"), JsonConverter(typeof(IdConverter))] public string? TokenId { get; init; }
-    [JsonPropertyName("token_name")] public string? TokenName { get; init; }
-    [JsonPropertyName("model_name")] public string? ModelName { get; init; }
-    [JsonPropertyName("prompt_tokens"), JsonConverter(typeof(NonNegativeInt64Converter))] public long? PromptTokens { get; init; }
-    [JsonPropertyName("completion_tokens"), JsonConverter(typeof(NonNegativeInt64Converter))] public long? CompletionTokens { get; init; }
-    [JsonPropertyName("use_time"), JsonConverter(typeof(NonNegativeNumberConverter))] public double? UseTime { get; init; }
-    [JsonPropertyName("is_stream"), JsonConverter(typeof(LenientBooleanConverter))] public bool? IsStream { get; init; }
-    [JsonPropertyName("group")] public string? Group { get; init; }
-    [JsonPropertyName("channel"), JsonConverter(typeof(IdConverter))] public string? Channel { get; init; }
-    [JsonPropertyName("created_at"), JsonConverter(typeof(UnixSecondsConverter))] public DateTimeOffset? CreatedAt { get; init; }
+    [JsonPropertyName("request_id")] public string? RequestId { get; set; }
+    [JsonPropertyName("user_id"), JsonConverter(typeof(IdConverter))] public string? UserId { get; set; }
+    [JsonPropertyName("quota"), JsonConverter(typeof(NonNegativeInt64Converter))] public long? Quota { get; set; }
+    [JsonPropertyName("username")] public string? Username { get; set; }
+    [JsonPropertyName("token_id"), JsonConverter(typeof(IdConverter))] public string? TokenId { get; set; }
+    [JsonPropertyName("token_name")] public string? TokenName { get; set; }
+    [JsonPropertyName("model_name")] public string? ModelName { get; set; }
+    [JsonPropertyName("prompt_tokens"), JsonConverter(typeof(NonNegativeInt64Converter))] public long? PromptTokens { get; set; }
+    [JsonPropertyName("completion_tokens"), JsonConverter(typeof(NonNegativeInt64Converter))] public long? CompletionTokens { get; set; }
+    [JsonPropertyName("use_time"), JsonConverter(typeof(NonNegativeNumberConverter))] public double? UseTime { get; set; }
+    [JsonPropertyName("is_stream"), JsonConverter(typeof(LenientBooleanConverter))] public bool? IsStream { get; set; }
+    [JsonPropertyName("group")] public string? Group { get; set; }
+    [JsonPropertyName("channel"), JsonConverter(typeof(IdConverter))] public string? Channel { get; set; }
+    [JsonPropertyName("created_at"), JsonConverter(typeof(UnixSecondsConverter))] public DateTimeOffset? CreatedAt { get; set; }
 }
 
 internal sealed class UnixSecondsConverter : ReadOnlyConverter<DateTimeOffset?>
