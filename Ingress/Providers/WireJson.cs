@@ -100,19 +100,15 @@ public static class WireJson
             return "invalid json";
         }
 
-        if (exception is WireValueException { AboutBody: true })
+        // A converter's reason: the field is the path's last name ($.room.emptyTimeout: emptyTimeout).
+        if (exception is WireValueException value)
         {
-            return exception.Message;
+            return value.AboutBody || exception.Path is not { } path ? value.Message : $"{path[(path.LastIndexOf('.') + 1)..]} {value.Message}";
         }
 
         if (!TryResolve(wire, exception.Path, out var name, out var declared, out var element))
         {
             return "invalid json";
-        }
-
-        if (exception is WireValueException value)
-        {
-            return $"{name} {value.Message}";
         }
 
         // A value the source-generated reader itself refused: not of the kind the wire format declares.
