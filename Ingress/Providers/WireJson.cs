@@ -38,14 +38,14 @@ public static class WireJson
         }
 
         var json = rawBody.StartsWith("\uFEFF"u8) ? rawBody["\uFEFF"u8.Length..] : rawBody;
+        if (RootError(json) is { } rootError)
+        {
+            error = rootError;
+            return false;
+        }
+
         try
         {
-            if (!StartsWithObject(json))
-            {
-                error = IsJson(json) ? "body is not a json object" : "invalid json";
-                return false;
-            }
-
             body = JsonSerializer.Deserialize(json, wire)!;
             return true;
         }
@@ -69,26 +69,26 @@ public static class WireJson
     public static string? TooLong(string? value, string name, int maxLength) =>
         value is not null && value.Length > maxLength ? $"{name} is longer than {maxLength} characters" : null;
 
-    private static bool StartsWithObject(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        return reader.Read() && reader.TokenType == JsonTokenType.StartObject;
-    }
-
-    private static bool IsJson(ReadOnlySpan<byte> json)
+    // The root's kind is told before the typed read, which would report "[…]" as a value of the wrong kind.
+    private static string? RootError(ReadOnlySpan<byte> json)
     {
         try
         {
             var reader = new Utf8JsonReader(json);
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
             while (reader.Read())
             {
             }
 
-            return true;
+            return "body is not a json object";
         }
         catch (JsonException)
         {
-            return false;
+            return "invalid json";
         }
     }
 
