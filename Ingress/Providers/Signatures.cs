@@ -23,7 +23,7 @@ public static class Signatures
 
     // Unix seconds DateTimeOffset can represent (years 0001 to 9999).
     private const long MinUnixSeconds = -62_135_596_800;
-    private const long MaxUnixSeconds = JsonFields.MaxUnixSeconds;
+    private const long MaxUnixSeconds = WireJson.MaxUnixSeconds;
 
     /// <summary>
     /// The first value of a header, trimmed. A header without a non-blank value counts as absent, unless

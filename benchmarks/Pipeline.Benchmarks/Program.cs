@@ -5,6 +5,7 @@ using Pipeline.Benchmarks;
 // shared machine hits both alike.
 //   accept-path: the database work of accepting a webhook, Ingress's way against the straightforward way.
 //   http:        signed webhooks through a running Ingress against a bare endpoint that only verifies.
+//   normalize:   a verified body turned into its message, per provider (CPU only, no database).
 //   deliveries:  outbound webhooks fanned out to local receivers against a bare HttpClient loop.
 //   e2e-bodies, e2e-floor, bus-floor: helpers of benchmarks/e2e/run.sh (the deployed services driven by wrk).
 var postgres = new Option<string?>("--postgres")
@@ -40,6 +41,9 @@ http.SetAction(async (parse, ct) =>
     await HttpBench.RunAsync(database, parse.GetValue(events), parse.GetValue(concurrency), parse.GetValue(rounds), ct);
 });
 
+var normalize = new Command("normalize", "Provider bodies turned into messages, on one thread: the CPU part of accepting a webhook (no database); --events is multiplied by 100.");
+normalize.SetAction(parse => NormalizeBench.Run(parse.GetValue(events) * 100, parse.GetValue(rounds)));
+
 var endpoints = new Option<int>("--endpoints") { Description = "deliveries: endpoints every event fans out to", DefaultValueFactory = _ => 10 };
 var deliveries = new Command("deliveries", "Outbound webhooks fanned out to local receivers: the Deliveries service against a bare HttpClient loop sending the same requests.")
 {
@@ -68,7 +72,7 @@ var prefetch = new Option<int>("--prefetch") { Description = "Consumer prefetch 
 var busFloor = new Command("bus-floor", "MassTransit publish with confirms to a quorum queue and consume in one process: --events messages, --concurrency publishes in flight.") { broker, prefetch };
 busFloor.SetAction((parse, ct) => EndToEnd.RunBusFloorAsync(new Uri(parse.GetValue(broker)!), parse.GetValue(events), parse.GetValue(concurrency), parse.GetValue(prefetch), ct));
 
-var root = new RootCommand("Pipeline benchmarks: figures against a baseline measured in the same run.") { postgres, events, concurrency, rounds, acceptPath, http, deliveries, e2eBodies, e2eFloor, busFloor };
+var root = new RootCommand("Pipeline benchmarks: figures against a baseline measured in the same run.") { postgres, events, concurrency, rounds, acceptPath, http, normalize, deliveries, e2eBodies, e2eFloor, busFloor };
 return await root.Parse(args).InvokeAsync();
 
 static string RequireSecret(string? value) =>

@@ -331,6 +331,33 @@ public class E2bEventNormalizerTests
         Assert.False(string.IsNullOrWhiteSpace(result.Error));
     }
 
+    [Theory]
+    [InlineData("", "empty body")]
+    [InlineData("[]", "body is not a json object")]
+    [InlineData("[", "invalid json")]
+    [InlineData("{\"sandboxId\":", "invalid json")]
+    [InlineData("{\"eventLabel\":\"kill\",\"sandboxId\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\"} trailing", "invalid json")]
+    [InlineData("{\"eventLabel\":\"kill\",\"timestamp\":\"2026-01-29T10:00:00Z\"}", "missing sandbox id")]
+    [InlineData("{\"sandboxId\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\"}", "missing event label and type")]
+    [InlineData("{\"eventLabel\":\"kill\",\"sandboxId\":\"s\"}", "missing timestamp")]
+    [InlineData("{\"eventLabel\":\"kill\",\"sandboxId\":\"s\",\"timestamp\":\"yesterday\"}", "timestamp is not an ISO 8601 time")]
+    [InlineData("{\"eventLabel\":\"kill\",\"sandboxId\":\"s\",\"timestamp\":1769680800}", "timestamp must be a string")]
+    [InlineData("{\"version\":\"v2\",\"type\":\"t\",\"sandbox_id\":42,\"timestamp\":\"2026-01-29T10:00:00Z\"}", "sandbox_id must be a string")]
+    [InlineData("{\"id\":7,\"type\":\"t\",\"sandboxId\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\"}", "id must be a string")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":[]}", "event_data must be an object")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"sandbox_metadata\":\"x\"}}", "sandbox_metadata must be an object")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":5}}", "execution must be an object")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":{\"vcpu_count\":\"two\"}}}", "vcpu_count must be a number")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":{\"vcpuCount\":2.5}}}", "vcpuCount must be an integer")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":{\"memory_mb\":99999999999}}}", "memory_mb out of range")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":{\"execution_time\":-1}}}", "execution_time out of range")]
+    [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":{\"started_at\":123}}}", "started_at must be a string")]
+    [InlineData("{\"eventLabel\":\"kill\",\"sandboxId\":\"\\ud800\",\"timestamp\":\"2026-01-29T10:00:00Z\"}", "invalid json string")]
+    public void Malformed_bodies_say_which_field_and_why(string json, string expected)
+    {
+        Assert.Equal(expected, E2bEventNormalizer.Normalize(Bytes(json), ReceiptId).Error);
+    }
+
     [Fact]
     public void Deeply_nested_json_is_malformed_not_thrown()
     {
