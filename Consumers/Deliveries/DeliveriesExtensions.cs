@@ -5,6 +5,7 @@ using Pipeline.Consumers.Deliveries.FanOut;
 using Pipeline.Consumers.Deliveries.Ledger;
 using Pipeline.Consumers.Deliveries.Sending;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
@@ -42,6 +43,8 @@ public static partial class DeliveriesExtensions
         services.AddSingleton<DeliverySender>();
         services.AddScoped<DeliveryStore>();
         services.AddScoped<DeliveryFanOut>();
+        services.AddGroupCommitOptions(EventFanOutConsumer.Name, FanOutWriter.GroupCommitSection);
+        services.AddSingleton<FanOutWriter>();
         services.AddScoped<DeliveryStats>();
         services.AddScoped<DeliveryRecovery>();
         services.AddHostedService<DeliveryWorker>();

@@ -16,11 +16,12 @@ namespace Pipeline.Consumers.Deliveries.FanOut;
 public sealed class DeliveryFanOut(DeliveriesDbContext db, DeliveryHandoff handoff, IOptionsMonitor<DeliveriesOptions> options)
 {
     /// <summary>The endpoints subscribed to <paramref name="eventType"/>, enabled or not.</summary>
-    public async Task<List<WebhookEndpoint>> SubscribersAsync(string eventType, CancellationToken cancellationToken)
-    {
-        var all = await db.Endpoints.AsNoTracking().ToListAsync(cancellationToken);
-        return all.Where(e => EventSubscriptions.Matches(SubscriptionsOf(e), eventType)).ToList();
-    }
+    public async Task<List<WebhookEndpoint>> SubscribersAsync(string eventType, CancellationToken cancellationToken) =>
+        [.. (await EndpointsAsync(cancellationToken)).Subscribers(eventType)];
+
+    /// <summary>Every endpoint, enabled or not, read once for many events (a fan-out batch).</summary>
+    public async Task<Endpoints> EndpointsAsync(CancellationToken cancellationToken) =>
+        new(await db.Endpoints.AsNoTracking().ToListAsync(cancellationToken));
 
     /// <summary>Adds the event and a delivery of it to each endpoint; the caller saves (with its inbox row, if any).</summary>
     public IReadOnlyList<WebhookDelivery> Add(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints) =>
@@ -77,6 +78,25 @@ public sealed class DeliveryFanOut(DeliveriesDbContext db, DeliveryHandoff hando
         public void Commit() => handoff.Hand(claimed);
 
         public void Cancel() => handoff.Cancel(claimed.Select(c => c.EndpointId));
+    }
+
+    /// <summary>The endpoints as they were read, each with its subscriptions parsed once and matched once per event type.</summary>
+    public sealed class Endpoints(IReadOnlyList<WebhookEndpoint> all)
+    {
+        private readonly (WebhookEndpoint Endpoint, IReadOnlyList<string> Subscriptions)[] _all = all.Select(e => (e, SubscriptionsOf(e))).ToArray();
+        private readonly Dictionary<string, IReadOnlyList<WebhookEndpoint>> _byType = new(StringComparer.Ordinal);
+
+        /// <summary>The endpoints subscribed to <paramref name="eventType"/>, enabled or not (not thread-safe: one batch's).</summary>
+        public IReadOnlyList<WebhookEndpoint> Subscribers(string eventType)
+        {
+            if (!_byType.TryGetValue(eventType, out var subscribers))
+            {
+                subscribers = _all.Where(e => EventSubscriptions.Matches(e.Subscriptions, eventType)).Select(e => e.Endpoint).ToList();
+                _byType[eventType] = subscribers;
+            }
+
+            return subscribers;
+        }
     }
 
     public static IReadOnlyList<string> SubscriptionsOf(WebhookEndpoint endpoint) =>

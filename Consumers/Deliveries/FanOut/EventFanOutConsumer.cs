@@ -8,17 +8,16 @@ using Pipeline.Messages.Rooms;
 using Pipeline.Messages.Sandboxes;
 using Pipeline.Messages.Webhooks;
 using Pipeline.Persistence.Deliveries;
-using Pipeline.Persistence.Inbox;
 
 namespace Pipeline.Consumers.Deliveries.FanOut;
 
 /// <summary>
 /// Every message the pipeline produces, mapped to its public event and recorded as one delivery per subscribed
-/// endpoint, together with the inbox row in one transaction: a redelivered message adds no second delivery.
-/// Nothing is sent here; a message no endpoint wants is acknowledged without a write.
+/// endpoint, together with the inbox row in one transaction (shared with the messages consumed alongside, see
+/// <see cref="FanOutWriter"/>): a redelivered message adds no second delivery. Nothing is sent here; a message no
+/// endpoint wants is acknowledged without a write.
 /// </summary>
-public sealed partial class EventFanOutConsumer(
-    DeliveriesDbContext db, DeliveryFanOut fanOut, DeliverySignal signal, ILogger<EventFanOutConsumer> logger) :
+public sealed partial class EventFanOutConsumer(FanOutWriter writer, DeliverySignal signal, ILogger<EventFanOutConsumer> logger) :
     IConsumer<SandboxLifecycleEventV1>,
     IConsumer<SandboxStaleV1>,
     IConsumer<UsageRecordedV1>,
@@ -62,41 +61,21 @@ public sealed partial class EventFanOutConsumer(
             return;
         }
 
-        var endpoints = await fanOut.SubscribersAsync(e.Type, context.CancellationToken);
-        if (endpoints.Count == 0)
+        var result = await writer.FanOutAsync(messageId, e, retry: context.FailedBefore(), context.CancellationToken);
+        effect.Complete(applied: result.Outcome != FanOutOutcome.Duplicate);
+        if (result.Outcome == FanOutOutcome.NoSubscriber)
         {
-            effect.Complete(applied: true);
             LogNoSubscriber(logger, e.Type, e.Id);
             return;
         }
 
-        IReadOnlyList<WebhookDelivery> deliveries = [];
-        DeliveryFanOut.Handoff? handoff = null;
-        bool applied;
-        try
+        if (result.Outcome == FanOutOutcome.Duplicate)
         {
-            applied = await Inbox.ApplyOnceAsync(db, messageId, Name, _ =>
-            {
-                (deliveries, handoff) = fanOut.AddClaimed(e, messageId, endpoints);
-                return Task.CompletedTask;
-            }, context.CancellationToken);
-        }
-        catch
-        {
-            handoff?.Cancel();
-            throw;
-        }
-
-        effect.Complete(applied);
-        if (!applied)
-        {
-            handoff?.Cancel();
             LogDuplicate(logger, e.Type, e.Id, messageId);
             return;
         }
 
-        handoff?.Commit();
-
+        var deliveries = result.Deliveries;
         DeliveriesMetrics.Created(deliveries);
         foreach (var delivery in deliveries.Where(d => d.Status == DeliveryStatuses.Pending))
         {
@@ -126,7 +105,7 @@ public sealed partial class EventFanOutConsumer(
     private static partial void LogDuplicate(ILogger logger, string eventType, string webhookId, Guid messageId);
 }
 
-/// <summary>The fan-out's queue, with the endpoint policy every consumer starts from.</summary>
+/// <summary>The fan-out's queue, with the endpoint policy every consumer starts from and enough messages in flight to fill its batches.</summary>
 public sealed class EventFanOutConsumerDefinition : ConsumerDefinition<EventFanOutConsumer>
 {
     public const string QueueName = "deliveries-events";
@@ -144,5 +123,6 @@ public sealed class EventFanOutConsumerDefinition : ConsumerDefinition<EventFanO
         // Quorum queue, in-memory exponential retry for passing database faults, delayed retries, then
         // deliveries-events_error with the fault in its headers (pipeline-ops dead-letters replay).
         endpointConfigurator.UsePipelineDefaults(context);
+        endpointConfigurator.UseGroupCommitConcurrency(context, EventFanOutConsumer.Name);
     }
 }

@@ -1,0 +1,118 @@
+using Microsoft.Extensions.Options;
+using Pipeline.Consumers.Deliveries.Events;
+using Pipeline.Hosting.Batching;
+using Pipeline.Persistence.Deliveries;
+using Pipeline.Persistence.Inbox;
+
+namespace Pipeline.Consumers.Deliveries.FanOut;
+
+public enum FanOutOutcome
+{
+    /// <summary>The event and its deliveries are committed.</summary>
+    FannedOut,
+
+    /// <summary>No endpoint subscribes to the event: nothing written, not even an inbox row.</summary>
+    NoSubscriber,
+
+    /// <summary>This message was fanned out before (the inbox has it).</summary>
+    Duplicate,
+}
+
+/// <summary>What one message's fan-out did; <see cref="Deliveries"/> only for <see cref="FanOutOutcome.FannedOut"/>.</summary>
+public readonly record struct FanOutResult(FanOutOutcome Outcome, IReadOnlyList<WebhookDelivery> Deliveries);
+
+/// <summary>
+/// Fans messages out group-committed (<c>Deliveries:GroupCommit</c>): the messages consumed together share one
+/// transaction, which reads the endpoints once and holds each message's inbox row, event and deliveries. The deliveries
+/// written claimed for this process's lanes are handed to them only once that transaction committed. No partition:
+/// the lanes promise no order between an endpoint's deliveries (several are in flight at once, retries overtake).
+/// </summary>
+public sealed class FanOutWriter : IAsyncDisposable
+{
+    public const string GroupCommitSection = "Deliveries:GroupCommit";
+
+    private readonly IServiceScopeFactory _scopes;
+    private readonly GroupCommit<(Guid MessageId, PublicEvent Event), FanOutResult> _commits;
+
+    public FanOutWriter(IServiceScopeFactory scopes, IOptionsMonitor<GroupCommitOptions> options, ILogger<FanOutWriter> logger)
+    {
+        _scopes = scopes;
+        _commits = new(EventFanOutConsumer.Name, CommitAsync, options.Get(EventFanOutConsumer.Name), logger);
+    }
+
+    /// <summary>Returns once the fan-out of <paramref name="e"/> is committed (or found not needed); throws what refused the commit.</summary>
+    /// <param name="retry">The message failed before: it is written in a transaction of its own.</param>
+    public Task<FanOutResult> FanOutAsync(Guid messageId, PublicEvent e, bool retry, CancellationToken cancellationToken) =>
+        _commits.SubmitAsync((messageId, e), cancellationToken, alone: retry);
+
+    private async Task<IReadOnlyList<FanOutResult>> CommitAsync(
+        IReadOnlyList<(Guid MessageId, PublicEvent Event)> batch, CancellationToken cancellationToken)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DeliveriesDbContext>();
+        var fanOut = scope.ServiceProvider.GetRequiredService<DeliveryFanOut>();
+        var results = new FanOutResult[batch.Count];
+        var handoffs = new List<DeliveryFanOut.Handoff>();
+        bool[] applied;
+        try
+        {
+            applied = await Inbox.ApplyBatchOnceAsync(db, batch.Select(m => m.MessageId).ToList(), EventFanOutConsumer.Name, async (indexes, ct) =>
+            {
+                // A second attempt starts over: what the first reserved in the lanes is given back.
+                CancelAll(handoffs);
+                Array.Clear(results);
+                var endpoints = await fanOut.EndpointsAsync(ct);
+                var unsubscribed = new List<int>();
+                foreach (var i in indexes)
+                {
+                    var (messageId, e) = batch[i];
+                    var subscribers = endpoints.Subscribers(e.Type);
+                    if (subscribers.Count == 0)
+                    {
+                        results[i] = new FanOutResult(FanOutOutcome.NoSubscriber, []);
+                        unsubscribed.Add(i); // no inbox row either, as before there was a batch
+                        continue;
+                    }
+
+                    var (deliveries, handoff) = fanOut.AddClaimed(e, messageId, subscribers);
+                    handoffs.Add(handoff);
+                    results[i] = new FanOutResult(FanOutOutcome.FannedOut, deliveries);
+                }
+
+                return unsubscribed;
+            }, cancellationToken);
+        }
+        catch
+        {
+            CancelAll(handoffs);
+            throw;
+        }
+
+        foreach (var handoff in handoffs)
+        {
+            handoff.Commit();
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!applied[i] && results[i].Outcome != FanOutOutcome.NoSubscriber)
+            {
+                results[i] = new FanOutResult(FanOutOutcome.Duplicate, []);
+            }
+        }
+
+        return results;
+    }
+
+    private static void CancelAll(List<DeliveryFanOut.Handoff> handoffs)
+    {
+        foreach (var handoff in handoffs)
+        {
+            handoff.Cancel();
+        }
+
+        handoffs.Clear();
+    }
+
+    public ValueTask DisposeAsync() => _commits.DisposeAsync();
+}
