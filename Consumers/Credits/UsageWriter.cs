@@ -80,6 +80,11 @@ public sealed class UsageWriter : IAsyncDisposable
         {
             Array.Clear(outcomes); // a second attempt starts over
             alerts = false;
+            if (indexes.Count == 0)
+            {
+                return [];
+            }
+
             var now = DateTime.UtcNow;
             var messageIds = indexes.Select(i => batch[i].MessageId).ToList();
             var requestIds = indexes.Select(i => batch[i].Usage.RequestId).Distinct().ToList();

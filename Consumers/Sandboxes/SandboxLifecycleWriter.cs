@@ -42,6 +42,11 @@ public sealed class SandboxLifecycleWriter : IAsyncDisposable
         await Inbox.ApplyBatchOnceAsync(db, batch.Select(m => m.MessageId).ToList(), SandboxLifecycleConsumer.Name, async (indexes, ct) =>
         {
             Array.Clear(changes); // a second attempt starts over
+            if (indexes.Count == 0)
+            {
+                return [];
+            }
+
             var ids = indexes.Select(i => batch[i].Event.SandboxId).Distinct().ToList();
             var sandboxes = await db.Sandboxes.Where(s => ids.Contains(s.SandboxId)).ToDictionaryAsync(s => s.SandboxId, StringComparer.Ordinal, ct);
             var now = DateTime.UtcNow;

@@ -44,8 +44,9 @@ public static class Inbox
     /// the indexes of the others, in order, loads what it needs, changes the tracked entities, and returns the indexes it
     /// could not apply (they get no inbox row, so a later delivery tries again; the caller tells their callers why).
     /// When the commit is refused and the inbox shows that a redelivery of some of them committed first, the rest is
-    /// applied again from a clean context (so <paramref name="applyEffects"/> must start from the database each time);
-    /// any other refusal is thrown: one write per attempt, the bus's retry policy decides about the next.
+    /// applied again from a clean context (so <paramref name="applyEffects"/> must start from the database and forget what
+    /// an earlier attempt prepared each time it is called; it is called with no indexes when every message turned out
+    /// applied meanwhile); any other refusal is thrown: one write per attempt, the bus's retry policy decides about the next.
     /// </summary>
     /// <returns>For each message: true when its effect was applied now, false when it was applied before or skipped.</returns>
     public static async Task<bool[]> ApplyBatchOnceAsync(
@@ -55,7 +56,7 @@ public static class Inbox
         var inbox = db.Set<InboxMessage>();
         var ids = messageIds.Distinct().ToList();
         var processed = await ProcessedAsync(inbox, consumer, ids, cancellationToken);
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             var applied = new bool[messageIds.Count];
             var rows = new Dictionary<int, InboxMessage>();
@@ -73,6 +74,11 @@ public static class Inbox
 
             if (rows.Count == 0)
             {
+                if (attempt > 0)
+                {
+                    await applyEffects([], cancellationToken); // lets the caller drop what the refused attempt prepared
+                }
+
                 return applied;
             }
 

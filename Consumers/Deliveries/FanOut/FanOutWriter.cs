@@ -61,6 +61,11 @@ public sealed class FanOutWriter : IAsyncDisposable
                 // A second attempt starts over: what the first reserved in the lanes is given back.
                 CancelAll(handoffs);
                 Array.Clear(results);
+                if (indexes.Count == 0)
+                {
+                    return [];
+                }
+
                 var endpoints = await fanOut.EndpointsAsync(ct);
                 var unsubscribed = new List<int>();
                 foreach (var i in indexes)
