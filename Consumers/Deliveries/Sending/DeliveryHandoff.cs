@@ -3,11 +3,12 @@ using System.Collections.Concurrent;
 namespace Pipeline.Consumers.Deliveries.Sending;
 
 /// <summary>
-/// Deliveries that this process's fan-out wrote already claimed, passed to their endpoint's lane in memory once the
-/// fan-out committed, so a fresh event is sent without a claim round trip or a poll. The rows are claimed in the
-/// database like any other (owner and lease), so a crash loses nothing: the leases run out and any replica claims
-/// them. Bounded per endpoint (four times <c>Deliveries:MaxInFlightPerEndpoint</c>): past that, rows are written
-/// unclaimed and the lane claims them from the database. Only endpoints with a running lane take any.
+/// Each lane's queue of claimed deliveries waiting for a send slot: the ones this process's fan-out wrote already
+/// claimed, passed over in memory once the fan-out committed (so a fresh event is sent without a claim round trip or a
+/// poll), and the ones the lane claimed from the database in a batch. The rows are claimed in the database like any
+/// other (owner and lease), so a crash loses nothing: the leases run out and any replica claims them. Bounded per
+/// endpoint (four times <c>Deliveries:MaxInFlightPerEndpoint</c>): past that, the fan-out writes rows unclaimed and
+/// the lane claims them from the database as its queue empties. Only endpoints with a running lane take any.
 /// </summary>
 public sealed class DeliveryHandoff
 {
@@ -28,7 +29,10 @@ public sealed class DeliveryHandoff
     /// </summary>
     public bool TryReserve(Guid endpointId) => _queues.TryGetValue(endpointId, out var queue) && queue.TryReserve();
 
-    /// <summary>The fan-out committed: the reserved deliveries go to their lanes.</summary>
+    /// <summary>Reserves as much room as is free for <paramref name="endpointId"/>, for a claim that fills its lane; how much.</summary>
+    public int ReserveFree(Guid endpointId) => _queues.TryGetValue(endpointId, out var queue) ? queue.ReserveFree() : 0;
+
+    /// <summary>The fan-out committed (or a claim returned): the reserved deliveries go to their lanes.</summary>
     public void Hand(IEnumerable<ClaimedDelivery> deliveries)
     {
         foreach (var delivery in deliveries)
@@ -49,6 +53,15 @@ public sealed class DeliveryHandoff
             {
                 Interlocked.Decrement(ref queue.Reserved);
             }
+        }
+    }
+
+    /// <summary>Gives back <paramref name="count"/> reservations of one endpoint that were not used.</summary>
+    public void Cancel(Guid endpointId, int count)
+    {
+        if (count > 0 && _queues.TryGetValue(endpointId, out var queue))
+        {
+            Interlocked.Add(ref queue.Reserved, -count);
         }
     }
 
@@ -81,6 +94,23 @@ public sealed class DeliveryHandoff
 
             Interlocked.Decrement(ref Reserved);
             return false;
+        }
+
+        public int ReserveFree()
+        {
+            while (true)
+            {
+                var reserved = Volatile.Read(ref Reserved);
+                if (reserved >= capacity)
+                {
+                    return 0;
+                }
+
+                if (Interlocked.CompareExchange(ref Reserved, capacity, reserved) == reserved)
+                {
+                    return capacity - reserved;
+                }
+            }
         }
     }
 }

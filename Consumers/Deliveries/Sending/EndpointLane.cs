@@ -85,39 +85,41 @@ internal sealed partial class EndpointLane : IAsyncDisposable
                     lookAt = now;
                 }
 
-                var inFlight = Volatile.Read(ref _inFlight);
-                var free = settings.MaxInFlightPerEndpoint - inFlight;
-                if (free > 0 && now >= lookAt)
+                // Refill the queue from the database once less than a round of sends waits in it, claiming as many
+                // as it has room for: a busy endpoint costs one claim per few rounds of sends.
+                if (now >= lookAt && handoff.Waiting(EndpointId) < settings.MaxInFlightPerEndpoint
+                    && handoff.ReserveFree(EndpointId) is var room and > 0)
                 {
-                    // Claim in batches: once half the slots are free (or none is busy), not for every slot that frees, so a
-                    // busy endpoint costs one claim per few sends. At least half stay busy meanwhile. What was handed over
-                    // waits meanwhile (its claims are this process's; one that ran out is claimed here again).
-                    if (inFlight == 0 || free >= Math.Max(1, settings.MaxInFlightPerEndpoint / 2))
+                    List<ClaimedDelivery> claimed;
+                    try
                     {
-                        acquired = await _worker.AcquireSlotsAsync(free, stop);
-                        var claimed = await _worker.ClaimAsync(EndpointId, acquired, stop);
-                        StartAll(claimed);
-                        _worker.ReleaseSlots(acquired - claimed.Count);
-                        var asked = acquired;
-                        acquired = 0;
-                        failures = 0;
-                        if (claimed.Count < asked)
-                        {
-                            // Drained: look again when the next delivery falls due, or after the poll interval.
-                            var due = await _worker.NextDueAsync(EndpointId, stop);
-                            var next = DateTime.UtcNow + settings.PollInterval;
-                            lookAt = due is { } d && d < next ? d : next;
-                        }
+                        claimed = await _worker.ClaimAsync(EndpointId, room, stop);
+                    }
+                    catch
+                    {
+                        handoff.Cancel(EndpointId, room);
+                        throw;
+                    }
 
-                        continue;
+                    handoff.Hand(claimed);
+                    handoff.Cancel(EndpointId, room - claimed.Count);
+                    failures = 0;
+                    if (claimed.Count < room)
+                    {
+                        // Drained: look again when the next delivery falls due, or after the poll interval.
+                        var due = await _worker.NextDueAsync(EndpointId, stop);
+                        var next = DateTime.UtcNow + settings.PollInterval;
+                        lookAt = due is { } d && d < next ? d : next;
                     }
                 }
-                else if (free > 0 && handoff.Waiting(EndpointId) > 0)
+
+                var free = settings.MaxInFlightPerEndpoint - Volatile.Read(ref _inFlight);
+                if (free > 0 && handoff.Waiting(EndpointId) is var waiting and > 0)
                 {
-                    acquired = await _worker.AcquireSlotsAsync(Math.Min(free, handoff.Waiting(EndpointId)), stop);
+                    acquired = await _worker.AcquireSlotsAsync(Math.Min(free, waiting), stop);
                     var taken = new List<ClaimedDelivery>(acquired);
-                    // Half of the 10 s that a lease must exceed the timeout by: a delivery handed over within 5 s of its
-                    // claim is still sent, even under the shortest lease allowed.
+                    // Half of the 10 s that a lease must exceed the timeout by: a delivery that waited here within 5 s
+                    // of its claim is still sent, even under the shortest lease allowed.
                     var margin = settings.Timeout + TimeSpan.FromSeconds(5);
                     while (taken.Count < acquired && handoff.TryTake(EndpointId, out var delivery))
                     {

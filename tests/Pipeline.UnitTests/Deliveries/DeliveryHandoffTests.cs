@@ -41,6 +41,24 @@ public sealed class DeliveryHandoffTests
     }
 
     [Fact]
+    public void A_claim_reserves_the_free_room_and_gives_back_what_it_did_not_use()
+    {
+        var handoff = new DeliveryHandoff();
+        var a = Guid.NewGuid();
+        handoff.Open(a, 8);
+        Assert.True(handoff.TryReserve(a)); // a fan-out's hand-off, not yet committed
+        Assert.Equal(7, handoff.ReserveFree(a));
+        Assert.Equal(0, handoff.ReserveFree(a));
+        Assert.False(handoff.TryReserve(a));
+
+        handoff.Hand([Claimed(a, 1), Claimed(a, 2)]); // the claim found two rows
+        handoff.Cancel(a, 5);
+        Assert.Equal(2, handoff.Waiting(a));
+        Assert.Equal(5, handoff.ReserveFree(a)); // 8 less the hand-off and the two waiting
+        Assert.Equal(0, handoff.ReserveFree(Guid.NewGuid()));
+    }
+
+    [Fact]
     public void Nothing_waits_for_a_lane_that_stopped()
     {
         var handoff = new DeliveryHandoff();
