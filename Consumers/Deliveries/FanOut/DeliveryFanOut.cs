@@ -24,10 +24,15 @@ public sealed class DeliveryFanOut(DeliveriesDbContext db, DeliveryHandoff hando
         new(await db.Endpoints.AsNoTracking().ToListAsync(cancellationToken));
 
     /// <summary>Adds the event and a delivery of it to each endpoint; the caller saves (with its inbox row, if any).</summary>
-    public IReadOnlyList<WebhookDelivery> Add(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints) =>
-        Add(e, messageId, endpoints, out _);
+    public IReadOnlyList<WebhookDelivery> Add(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints)
+    {
+        var deliveries = Create(e, messageId, endpoints, out _);
+        db.Deliveries.AddRange(deliveries);
+        return deliveries;
+    }
 
-    private List<WebhookDelivery> Add(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints, out string payload)
+    /// <summary>Adds the event to the unit of work and returns its deliveries, for the caller to write (<see cref="WriteAsync"/>).</summary>
+    private List<WebhookDelivery> Create(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints, out string payload)
     {
         var now = DateTime.UtcNow;
         payload = e.Serialize();
@@ -43,18 +48,18 @@ public sealed class DeliveryFanOut(DeliveriesDbContext db, DeliveryHandoff hando
             NextAttemptAt = endpoint.Enabled ? firstAttempt : null,
             CreatedAt = now,
         }).ToList();
-        db.Deliveries.AddRange(deliveries);
         return deliveries;
     }
 
     /// <summary>
-    /// As <see cref="Add(PublicEvent, Guid?, IReadOnlyList{WebhookEndpoint})"/>, and the deliveries due now whose lane in
-    /// this process has room are written already claimed by it (see <see cref="DeliveryHandoff"/>): after the commit,
-    /// <see cref="Handoff.Commit"/> passes them to their lanes; without a commit, <see cref="Handoff.Cancel"/> frees the room.
+    /// As <see cref="Add(PublicEvent, Guid?, IReadOnlyList{WebhookEndpoint})"/> but the deliveries are the caller's to write
+    /// (<see cref="WriteAsync"/>, once the events are saved), and the ones due now whose lane in this process has room are
+    /// written already claimed by it (see <see cref="DeliveryHandoff"/>): after the commit, <see cref="Handoff.Commit"/>
+    /// passes them to their lanes; without a commit, <see cref="Handoff.Cancel"/> frees the room.
     /// </summary>
     public (IReadOnlyList<WebhookDelivery> Deliveries, Handoff Handoff) AddClaimed(PublicEvent e, Guid? messageId, IReadOnlyList<WebhookEndpoint> endpoints)
     {
-        var deliveries = Add(e, messageId, endpoints, out var payload);
+        var deliveries = Create(e, messageId, endpoints, out var payload);
         var now = DateTime.UtcNow;
         var token = $"{handoff.Owner}/{Guid.NewGuid():N}";
         var until = now + options.CurrentValue.Lease;
@@ -71,6 +76,44 @@ public sealed class DeliveryFanOut(DeliveriesDbContext db, DeliveryHandoff hando
 
         return (deliveries, new Handoff(handoff, claimed));
     }
+
+    /// <summary>
+    /// Inserts deliveries in the current transaction, after their events: on PostgreSQL in one statement over arrays,
+    /// elsewhere through the unit of work.
+    /// </summary>
+    public async Task WriteAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
+    {
+        if (deliveries.Count == 0)
+        {
+            return;
+        }
+
+        if (!db.Database.IsNpgsql())
+        {
+            db.Deliveries.AddRange(deliveries);
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
+        await using var insert = PostgreSqlArrays.Command(db, InsertDeliveriesSql);
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.Id));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.EndpointId));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.EventId));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.EventType));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.Status));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.Attempts));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.ScheduleStart));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.NextAttemptAt));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.LockedBy));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.LockedUntil));
+        insert.Parameters.Add(PostgreSqlArrays.Column(deliveries, d => d.CreatedAt));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private const string InsertDeliveriesSql = """
+        INSERT INTO webhook_deliveries ("Id", "EndpointId", "EventId", "EventType", "Status", "Attempts", "ScheduleStart", "NextAttemptAt", "LockedBy", "LockedUntil", "CreatedAt")
+        SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """;
 
     /// <summary>Deliveries written claimed for this process's lanes, waiting for their fan-out to commit.</summary>
     public sealed class Handoff(DeliveryHandoff handoff, IReadOnlyList<ClaimedDelivery> claimed)

@@ -53,14 +53,19 @@ public sealed class FanOutWriter : IAsyncDisposable
         var fanOut = scope.ServiceProvider.GetRequiredService<DeliveryFanOut>();
         var results = new FanOutResult[batch.Count];
         var handoffs = new List<DeliveryFanOut.Handoff>();
+        var deliveries = new List<WebhookDelivery>();
         bool[] applied;
         try
         {
+            // The inbox rows and events are saved by the inbox (a refused save rolls back to its savepoint and is tried
+            // again), then the deliveries are inserted after their events, then all of it commits at once.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             applied = await Inbox.ApplyBatchOnceAsync(db, batch.Select(m => m.MessageId).ToList(), EventFanOutConsumer.Name, async (indexes, ct) =>
             {
                 // A second attempt starts over: what the first reserved in the lanes is given back.
                 CancelAll(handoffs);
                 Array.Clear(results);
+                deliveries.Clear();
                 if (indexes.Count == 0)
                 {
                     return [];
@@ -79,13 +84,16 @@ public sealed class FanOutWriter : IAsyncDisposable
                         continue;
                     }
 
-                    var (deliveries, handoff) = fanOut.AddClaimed(e, messageId, subscribers);
+                    var (added, handoff) = fanOut.AddClaimed(e, messageId, subscribers);
                     handoffs.Add(handoff);
-                    results[i] = new FanOutResult(FanOutOutcome.FannedOut, deliveries);
+                    deliveries.AddRange(added);
+                    results[i] = new FanOutResult(FanOutOutcome.FannedOut, added);
                 }
 
                 return unsubscribed;
             }, cancellationToken);
+            await fanOut.WriteAsync(deliveries, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch
         {

@@ -7,18 +7,39 @@ namespace Pipeline.Consumers.Deliveries.Sending;
 /// claimed, passed over in memory once the fan-out committed (so a fresh event is sent without a claim round trip or a
 /// poll), and the ones the lane claimed from the database in a batch. The rows are claimed in the database like any
 /// other (owner and lease), so a crash loses nothing: the leases run out and any replica claims them. Bounded per
-/// endpoint (four times <c>Deliveries:MaxInFlightPerEndpoint</c>): past that, the fan-out writes rows unclaimed and
+/// endpoint (see <see cref="CapacityFor"/>): past that, the fan-out writes rows unclaimed and
 /// the lane claims them from the database as its queue empties. Only endpoints with a running lane take any.
 /// </summary>
 public sealed class DeliveryHandoff
 {
     private readonly ConcurrentDictionary<Guid, Queue> _queues = new();
 
+    // A queue holds about QueueFor of its endpoint's recent sends, at least MinRounds and at most MaxRounds rounds of
+    // Deliveries:MaxInFlightPerEndpoint: a fast endpoint gets whole fan-out batches handed over (no claim statement, no
+    // second write of each row), a slow or hanging one only what it sends long before the claims run out (4 rounds of
+    // 15 s timeouts is a minute, well inside the 2-minute lease).
+    private const int MinRounds = 4;
+    private const int MaxRounds = 64;
+    private static readonly TimeSpan QueueFor = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many claimed deliveries may wait for an endpoint sending <paramref name="sendsPerSecond"/>.</summary>
+    public static int CapacityFor(double sendsPerSecond, int maxInFlight) =>
+        (int)Math.Clamp(sendsPerSecond * QueueFor.TotalSeconds, MinRounds * maxInFlight, MaxRounds * maxInFlight);
+
     /// <summary>This process as the owner of its claims.</summary>
     public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     /// <summary>The lane of <paramref name="endpointId"/> started here: it takes hand-offs from now on.</summary>
-    public void Open(Guid endpointId, int capacity) => _queues[endpointId] = new Queue(capacity);
+    public void Open(Guid endpointId, int capacity) => _queues[endpointId] = new Queue { Capacity = capacity };
+
+    /// <summary>How many deliveries may wait for the lane from now on (what waits beyond it is sent, not dropped).</summary>
+    public void Resize(Guid endpointId, int capacity)
+    {
+        if (_queues.TryGetValue(endpointId, out var queue))
+        {
+            Volatile.Write(ref queue.Capacity, capacity);
+        }
+    }
 
     /// <summary>The lane stopped: what waits is dropped (claimed rows whose leases run out, then claimed again).</summary>
     public void Close(Guid endpointId) => _queues.TryRemove(endpointId, out _);
@@ -80,14 +101,15 @@ public sealed class DeliveryHandoff
         return true;
     }
 
-    private sealed class Queue(int capacity)
+    private sealed class Queue
     {
         public readonly ConcurrentQueue<ClaimedDelivery> Items = new();
         public int Reserved;
+        public int Capacity;
 
         public bool TryReserve()
         {
-            if (Interlocked.Increment(ref Reserved) <= capacity)
+            if (Interlocked.Increment(ref Reserved) <= Volatile.Read(ref Capacity))
             {
                 return true;
             }
@@ -101,6 +123,7 @@ public sealed class DeliveryHandoff
             while (true)
             {
                 var reserved = Volatile.Read(ref Reserved);
+                var capacity = Volatile.Read(ref Capacity);
                 if (reserved >= capacity)
                 {
                     return 0;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Reflection;
@@ -131,20 +132,27 @@ public sealed class DeliverySender(IHttpClientFactory clients, IOptionsMonitor<D
     private static async Task<string?> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
     {
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new byte[ResponseBodyLimit];
-        var read = 0;
-        while (read < buffer.Length)
+        var buffer = ArrayPool<byte>.Shared.Rent(ResponseBodyLimit);
+        try
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (n == 0)
+            var read = 0;
+            while (read < ResponseBodyLimit)
             {
-                break;
+                var n = await stream.ReadAsync(buffer.AsMemory(read, ResponseBodyLimit - read), cancellationToken);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
             }
 
-            read += n;
+            return read == 0 ? null : Clean(Encoding.UTF8.GetString(buffer, 0, read));
         }
-
-        return read == 0 ? null : Clean(Encoding.UTF8.GetString(buffer, 0, read));
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static DeliveryRefusedException? RefusalOf(Exception ex)

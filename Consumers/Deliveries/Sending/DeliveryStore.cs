@@ -81,43 +81,52 @@ public sealed class DeliveryStore(DeliveriesDbContext db, DeliveryFanOut fanOut)
     public async Task<RecordOutcome> RecordAsync(IReadOnlyList<PendingRecord> batch, TimeSpan failingPeriod, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        foreach (var (delivery, record, _) in batch)
+        IReadOnlySet<Guid> lost;
+        if (db.Database.IsNpgsql())
         {
-            Release(delivery, record);
-            db.Attempts.Add(record.Attempt);
+            lost = await WriteAttemptsSetBasedAsync(batch, cancellationToken);
         }
-
-        try
+        else
         {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException) when (batch.Count > 1)
-        {
-            // Some claim was taken over (rare: a lease ran out). Record one by one, so the others are not lost.
-            await transaction.RollbackAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-            var lost = new HashSet<Guid>();
-            var disabled = new List<EndpointDisabled>();
-            foreach (var item in batch)
+            foreach (var (delivery, record, _) in batch)
             {
-                var single = await RecordAsync([item], failingPeriod, cancellationToken);
-                lost.UnionWith(single.Lost);
-                disabled.AddRange(single.Disabled);
+                Release(delivery, record);
+                db.Attempts.Add(record.Attempt);
             }
 
-            return new RecordOutcome(lost, disabled);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-            return new RecordOutcome(new HashSet<Guid> { batch[0].Delivery.Id }, []);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                lost = new HashSet<Guid>();
+            }
+            catch (DbUpdateConcurrencyException) when (batch.Count > 1)
+            {
+                // Some claim was taken over (rare: a lease ran out). Record one by one, so the others are not lost.
+                await transaction.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                var lostOne = new HashSet<Guid>();
+                var disabled = new List<EndpointDisabled>();
+                foreach (var item in batch)
+                {
+                    var single = await RecordAsync([item], failingPeriod, cancellationToken);
+                    lostOne.UnionWith(single.Lost);
+                    disabled.AddRange(single.Disabled);
+                }
+
+                return new RecordOutcome(lostOne, disabled);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                return new RecordOutcome(new HashSet<Guid> { batch[0].Delivery.Id }, []);
+            }
         }
 
         var now = DateTime.UtcNow;
         var disabledNow = new List<EndpointDisabled>();
         // In endpoint order, so that two replicas recording for the same endpoints lock their rows in the same order.
-        foreach (var endpoint in batch.GroupBy(x => x.Delivery.EndpointId).OrderBy(g => g.Key))
+        foreach (var endpoint in batch.Where(x => !lost.Contains(x.Delivery.Id)).GroupBy(x => x.Delivery.EndpointId).OrderBy(g => g.Key))
         {
             var records = endpoint.Select(x => x.Record).ToList();
             if (await ApplyToEndpointAsync(endpoint.Key, records, failingPeriod, now, cancellationToken) is { } reason)
@@ -129,8 +138,70 @@ public sealed class DeliveryStore(DeliveriesDbContext db, DeliveryFanOut fanOut)
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
-        return new RecordOutcome(new HashSet<Guid>(), disabledNow);
+        return new RecordOutcome(lost, disabledNow);
     }
+
+    /// <summary>
+    /// PostgreSQL: the batch's deliveries released and their attempts inserted in two statements over arrays (unnest),
+    /// instead of a tracked entity and a dozen parameters per row. A delivery whose claim is no longer this sender's is
+    /// not updated (the UPDATE returns the ids it did update) and its attempt is not recorded.
+    /// </summary>
+    /// <returns>The deliveries whose claim had been taken over.</returns>
+    private async Task<IReadOnlySet<Guid>> WriteAttemptsSetBasedAsync(IReadOnlyList<PendingRecord> batch, CancellationToken cancellationToken)
+    {
+        var released = new HashSet<Guid>(batch.Count);
+        await using (var update = PostgreSqlArrays.Command(db, ReleaseSql))
+        {
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Delivery.Id));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Delivery.ClaimToken));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Record.Status));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Record.Attempt.Number));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Record.NextAttemptAt));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Record.Attempt.StartedAt));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Record.Attempt.StatusCode));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Record.Attempt.Error));
+            update.Parameters.Add(PostgreSqlArrays.Column(batch, x => x.Record.Status == DeliveryStatuses.Delivered ? x.Record.Attempt.StartedAt : (DateTime?)null));
+            await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                released.Add(reader.GetGuid(0));
+            }
+        }
+
+        var recorded = released.Count == batch.Count ? batch : batch.Where(x => released.Contains(x.Delivery.Id)).ToList();
+        if (recorded.Count > 0)
+        {
+            await using var insert = PostgreSqlArrays.Command(db, InsertAttemptsSql);
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.Id));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.DeliveryId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.EndpointId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.Number));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.StartedAt));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.DurationMs));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.StatusCode));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.Succeeded));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.ResponseBody));
+            insert.Parameters.Add(PostgreSqlArrays.Column(recorded, x => x.Record.Attempt.Error));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return batch.Where(x => !released.Contains(x.Delivery.Id)).Select(x => x.Delivery.Id).ToHashSet();
+    }
+
+    private const string ReleaseSql = """
+        UPDATE webhook_deliveries AS d
+        SET "Status" = v.status, "Attempts" = v.attempts, "NextAttemptAt" = v.next_attempt_at, "LockedBy" = NULL, "LockedUntil" = NULL,
+            "LastAttemptAt" = v.started_at, "LastStatusCode" = v.status_code, "LastError" = v.error, "DeliveredAt" = v.delivered_at
+        FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            AS v(id, claim, status, attempts, next_attempt_at, started_at, status_code, error, delivered_at)
+        WHERE d."Id" = v.id AND d."LockedBy" = v.claim
+        RETURNING d."Id"
+        """;
+
+    private const string InsertAttemptsSql = """
+        INSERT INTO webhook_delivery_attempts ("Id", "DeliveryId", "EndpointId", "Number", "StartedAt", "DurationMs", "StatusCode", "Succeeded", "ResponseBody", "Error")
+        SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        """;
 
     /// <summary>Updates the delivery through a stub whose original claim is the concurrency check.</summary>
     private void Release(ClaimedDelivery delivery, AttemptRecord record)

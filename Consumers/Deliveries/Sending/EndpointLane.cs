@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Pipeline.Persistence.Deliveries;
@@ -18,9 +19,11 @@ internal sealed partial class EndpointLane : IAsyncDisposable
     private RateLimiter? _limiter;
     private int _inFlight;
 
-    // Deliveries handed over by the fan-out that may wait here, in sends' worth: enough to keep the lane busy between
-    // fan-outs, few enough that they are sent long before their claims run out.
-    private const int HandoffCapacity = 4;
+    // What the lane's send rate is learned from, to size its queue (DeliveryHandoff.CapacityFor).
+    private int _finished;
+    private int _sampledFinished;
+    private long _sampledAt = Stopwatch.GetTimestamp();
+    private double _rate;
 
     public EndpointLane(DeliveryWorker worker, EndpointTarget target, CancellationToken stopping)
     {
@@ -28,7 +31,7 @@ internal sealed partial class EndpointLane : IAsyncDisposable
         _target = target;
         _limiter = CreateLimiter(target.Endpoint.RateLimitPerSecond);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        worker.Handoff.Open(target.Endpoint.Id, HandoffCapacity * worker.Settings.MaxInFlightPerEndpoint);
+        worker.Handoff.Open(target.Endpoint.Id, DeliveryHandoff.CapacityFor(0, worker.Settings.MaxInFlightPerEndpoint));
         _loop = Task.Run(() => RunAsync(_stop.Token));
     }
 
@@ -84,6 +87,8 @@ internal sealed partial class EndpointLane : IAsyncDisposable
                 {
                     lookAt = now;
                 }
+
+                SizeQueue(settings.MaxInFlightPerEndpoint);
 
                 // Refill the queue from the database once less than a round of sends waits in it, claiming as many
                 // as it has room for: a busy endpoint costs one claim per few rounds of sends.
@@ -164,6 +169,28 @@ internal sealed partial class EndpointLane : IAsyncDisposable
         }
     }
 
+    /// <summary>About once a second while the lane has work: its send rate, smoothed, sizes its queue.</summary>
+    private void SizeQueue(int maxInFlight)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(_sampledAt);
+        if (elapsed < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        var finished = Volatile.Read(ref _finished);
+        var sent = finished - _sampledFinished;
+        _sampledAt = Stopwatch.GetTimestamp();
+        _sampledFinished = finished;
+        if (sent == 0 && Volatile.Read(ref _inFlight) == 0 && _worker.Handoff.Waiting(EndpointId) == 0)
+        {
+            return; // idle: keep what was learned
+        }
+
+        _rate = (_rate + sent / elapsed.TotalSeconds) / 2;
+        _worker.Handoff.Resize(EndpointId, DeliveryHandoff.CapacityFor(_rate, maxInFlight));
+    }
+
     /// <summary>Waits for the endpoint's rate limit, if it has one.</summary>
     public ValueTask WaitForRateAsync(CancellationToken cancellationToken) =>
         _limiter is { } limiter ? AcquireAsync(limiter, cancellationToken) : ValueTask.CompletedTask;
@@ -171,6 +198,7 @@ internal sealed partial class EndpointLane : IAsyncDisposable
     public void SendFinished()
     {
         Interlocked.Decrement(ref _inFlight);
+        Interlocked.Increment(ref _finished);
         _worker.Signal.Wake(EndpointId);
     }
 

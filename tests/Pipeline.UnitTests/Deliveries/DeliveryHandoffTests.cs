@@ -59,6 +59,31 @@ public sealed class DeliveryHandoffTests
     }
 
     [Fact]
+    public void A_resized_queue_takes_up_to_its_new_capacity()
+    {
+        var handoff = new DeliveryHandoff();
+        var a = Guid.NewGuid();
+        handoff.Open(a, 2);
+        Assert.Equal(2, handoff.ReserveFree(a));
+        handoff.Resize(a, 5);
+        Assert.Equal(3, handoff.ReserveFree(a));
+        handoff.Resize(a, 1); // shrunk below what is reserved: nothing more until it drains
+        Assert.False(handoff.TryReserve(a));
+        handoff.Cancel(a, 5);
+        Assert.True(handoff.TryReserve(a));
+        Assert.False(handoff.TryReserve(a));
+    }
+
+    [Theory]
+    [InlineData(0.0, 8, 32)] // a hanging endpoint: four rounds, sent within a minute even if every send times out
+    [InlineData(1.0, 8, 32)]
+    [InlineData(20.0, 8, 200)] // about ten seconds of sends
+    [InlineData(5_000.0, 8, 512)] // a fast one: at most 64 rounds
+    [InlineData(5_000.0, 1, 64)]
+    public void The_queue_holds_about_ten_seconds_of_an_endpoints_sends(double sendsPerSecond, int maxInFlight, int expected) =>
+        Assert.Equal(expected, DeliveryHandoff.CapacityFor(sendsPerSecond, maxInFlight));
+
+    [Fact]
     public void Nothing_waits_for_a_lane_that_stopped()
     {
         var handoff = new DeliveryHandoff();
