@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Pipeline.Consumers.Deliveries.Events;
 using Pipeline.Consumers.Deliveries.Sending;
 using Microsoft.Extensions.Options;
+using Pipeline.Persistence;
 using Pipeline.Persistence.Deliveries;
 
 namespace Pipeline.Consumers.Deliveries.FanOut;

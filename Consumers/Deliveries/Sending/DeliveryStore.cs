@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Consumers.Deliveries.Events;
 using Pipeline.Consumers.Deliveries.FanOut;
+using Pipeline.Persistence;
 using Pipeline.Persistence.Deliveries;
 
 namespace Pipeline.Consumers.Deliveries.Sending;

@@ -97,9 +97,9 @@ public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
         var all = good.Take(60).Append(bad).Concat(good.Skip(60)).ToList();
 
         var tasks = all.Select(w => Task.Run(() => Writer.AcceptAsync(w, CancellationToken.None))).ToList();
-        var failure = await Assert.ThrowsAsync<DbUpdateException>(() => tasks[60]);
+        var failure = await Assert.ThrowsAsync<PostgresException>(() => tasks[60]);
 
-        Assert.Contains("too long", failure.InnerException?.Message ?? "", StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(PostgresErrorCodes.StringDataRightTruncation, failure.SqlState); // value too long
         Assert.All(tasks.Where((_, i) => i != 60), t => Assert.Equal(AcceptOutcome.Accepted, t.Result));
         Assert.Equal((120, 120), await CountsAsync());
     }

@@ -2,13 +2,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
-namespace Pipeline.Consumers.Deliveries;
+namespace Pipeline.Persistence;
 
 /// <summary>
 /// Set-based writes on PostgreSQL: one statement over arrays (<c>unnest</c>) for a whole batch of rows, on the
 /// context's connection and in its current transaction, instead of a tracked entity and a parameter per column per row.
 /// </summary>
-internal static class PostgreSqlArrays
+public static class PostgreSqlArrays
 {
     public static NpgsqlCommand Command(DbContext db, string sql) =>
         new(sql, (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
