@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Pipeline.Consumers.Deliveries;
 using Pipeline.Consumers.Deliveries.Events;
 using Pipeline.Consumers.Deliveries.FanOut;
@@ -19,17 +18,13 @@ namespace Pipeline.IntegrationTests.Deliveries;
 [Collection(PipelineCollection.Name)]
 public sealed class DeliveryStoreTests(TestServices services) : IAsyncLifetime
 {
-    private readonly string _database = "ds_" + Guid.NewGuid().ToString("N")[..12];
+    private ScratchDatabase _database = null!;
     private ServiceProvider _provider = null!;
 
     public async Task InitializeAsync()
     {
-        await AdminAsync($"CREATE DATABASE \"{_database}\"");
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = nameof(DatabaseProvider.PostgreSql),
-            ["ConnectionStrings:Deliveries"] = new NpgsqlConnectionStringBuilder(services.Postgres) { Database = _database }.ConnectionString,
-        }).Build();
+        _database = await ScratchDatabase.CreateAsync(services.Postgres, "ds");
+        var configuration = _database.Configuration("Deliveries");
         var collection = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddLogging()
@@ -46,8 +41,7 @@ public sealed class DeliveryStoreTests(TestServices services) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _provider.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await AdminAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+        await _database.DisposeAsync();
     }
 
     [Fact]
@@ -143,13 +137,5 @@ public sealed class DeliveryStoreTests(TestServices services) : IAsyncLifetime
         db.Endpoints.Add(endpoint);
         await db.SaveChangesAsync();
         return endpoint;
-    }
-
-    private async Task AdminAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(services.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

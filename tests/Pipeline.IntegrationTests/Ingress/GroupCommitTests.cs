@@ -19,19 +19,15 @@ namespace Pipeline.IntegrationTests.Ingress;
 [Collection(PipelineCollection.Name)]
 public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
 {
-    private readonly string _database = "gc_" + Guid.NewGuid().ToString("N")[..12];
+    private ScratchDatabase _database = null!;
     private ServiceProvider _provider = null!;
 
     private ReceiptWriter Writer => _provider.GetRequiredService<ReceiptWriter>();
 
     public async Task InitializeAsync()
     {
-        await AdminAsync($"CREATE DATABASE \"{_database}\"");
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = nameof(DatabaseProvider.PostgreSql),
-            ["ConnectionStrings:Ingress"] = new NpgsqlConnectionStringBuilder(services.Postgres) { Database = _database }.ConnectionString,
-        }).Build();
+        _database = await ScratchDatabase.CreateAsync(services.Postgres, "gc");
+        var configuration = _database.Configuration("Ingress");
         _provider = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddLogging()
@@ -47,8 +43,7 @@ public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _provider.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await AdminAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+        await _database.DisposeAsync();
     }
 
     [Fact]
@@ -125,12 +120,4 @@ public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
 
     private static long CommittedBatches() =>
         (long)GroupCommitMetrics.BatchSize.WithLabels(ReceiptWriter.GroupCommitName).Count;
-
-    private async Task AdminAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(services.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }
