@@ -1,10 +1,9 @@
 using MassTransit;
 using Pipeline.Hosting.Bus;
-using Pipeline.Messages.Rooms;
 
 namespace Pipeline.Consumers.Rooms;
 
-/// <summary>The endpoint policy of the LiveKit consumer: its queue, its retries, its ordering per room.</summary>
+/// <summary>The endpoint policy of the LiveKit consumer: its queue, its retries, its concurrency.</summary>
 public sealed class LiveKitEventConsumerDefinition : ConsumerDefinition<LiveKitEventConsumer>
 {
     public const string QueueName = "rooms-livekit";
@@ -19,14 +18,9 @@ public sealed class LiveKitEventConsumerDefinition : ConsumerDefinition<LiveKitE
         IConsumerConfigurator<LiveKitEventConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // Quorum queue, in-memory exponential retry (concurrency conflicts on one room, passing database faults),
-        // then rooms-livekit_error with the fault in its headers.
+        // Quorum queue, in-memory exponential retry (passing database faults, another instance's concurrent change to
+        // a room), then rooms-livekit_error with the fault in its headers. One room's events take turns in one writer.
         endpointConfigurator.UsePipelineDefaults(context);
-
-        // A busy room sends bursts of events; one room's events take turns in this process instead of colliding on
-        // the room row's version. Other instances can still collide: the retry absorbs that.
-        var partitioner = endpointConfigurator.CreatePartitioner(16);
-        consumerConfigurator.Message<LiveKitEventV1>(m =>
-            m.UsePartitioner(partitioner, c => c.Message.Room?.Sid ?? c.Message.Egress?.RoomId ?? c.Message.EventId));
+        endpointConfigurator.UseGroupCommitConcurrency(context, LiveKitEventConsumer.Name);
     }
 }

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Pipeline.Hosting;
+using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Retention;
 using Pipeline.Hosting.Settings;
 using Pipeline.Hosting.Telemetry;
@@ -20,6 +21,8 @@ public static class RoomsExtensions
         builder.Services.AddOptions<RoomsOptions>().BindConfiguration(RoomsOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         builder.Services.AddPurgeJob<RoomsDbContext, Room, RoomsOptions>(o => o.FinishedRetention, RoomRetention.PurgeBatchAsync, RoomRetention.Related);
+        builder.Services.AddGroupCommitOptions(LiveKitEventConsumer.Name, RoomEventWriter.GroupCommitSection);
+        builder.Services.AddSingleton<RoomEventWriter>();
         builder.Services.AddInboxRetention<RoomsDbContext>();
         builder.Services.AddTableRowCounts<RoomsDbContext>();
         builder.Services.AddPeriodicMeasure<RoomsDbContext>("active rooms", async (db, ct) =>
