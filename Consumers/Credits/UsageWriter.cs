@@ -4,7 +4,6 @@ using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Outbox;
 using Pipeline.Messages.Credits;
 using Pipeline.Persistence.Credits;
-using Pipeline.Persistence.Inbox;
 
 namespace Pipeline.Consumers.Credits;
 
@@ -39,56 +38,43 @@ public sealed record UsageItem(Guid MessageId, UsageRecordedV1 Usage, string? Tr
 /// race with another replica, which refuses the batch: it is then written message by message, and a message that still
 /// loses is retried by the bus's policy, alone.
 /// </summary>
-public sealed class UsageWriter : IAsyncDisposable
+public sealed class UsageWriter(
+    IServiceScopeFactory scopes, IOptionsMonitor<CreditsOptions> options, OutboxSignal<CreditsDbContext> outboxSignal,
+    IOptionsMonitor<GroupCommitOptions> groupCommit, ILogger<UsageWriter> logger)
+    : InboxBatchWriter<CreditsDbContext, UsageItem, UsageOutcome>(
+        UsageRecordedConsumer.Name, item => item.MessageId, scopes, groupCommit, logger, item => item.Usage.UserId)
 {
     public const string GroupCommitSection = "Credits:GroupCommit";
 
     private const int MaxModelLength = 200;
     private const int MaxUsernameLength = 200;
 
-    private readonly IServiceScopeFactory _scopes;
-    private readonly IOptionsMonitor<CreditsOptions> _options;
-    private readonly OutboxSignal<CreditsDbContext> _outboxSignal;
-    private readonly GroupCommit<UsageItem, UsageOutcome> _commits;
-
-    public UsageWriter(
-        IServiceScopeFactory scopes, IOptionsMonitor<CreditsOptions> options, OutboxSignal<CreditsDbContext> outboxSignal,
-        IOptionsMonitor<GroupCommitOptions> groupCommit, ILogger<UsageWriter> logger)
-    {
-        _scopes = scopes;
-        _options = options;
-        _outboxSignal = outboxSignal;
-        _commits = new(UsageRecordedConsumer.Name, CommitAsync, groupCommit.Get(UsageRecordedConsumer.Name), logger, item => item.Usage.UserId);
-    }
-
     /// <summary>Returns once the deduction is committed; throws <see cref="UnknownAccountException"/> or what refused the commit.</summary>
     /// <param name="retry">The message failed before: it is applied in a transaction of its own.</param>
     public async Task<UsageOutcome> DeductAsync(UsageItem item, bool retry, CancellationToken cancellationToken)
     {
-        var outcome = await _commits.SubmitAsync(item, cancellationToken, alone: retry);
+        var outcome = await SubmitAsync(item, cancellationToken, alone: retry);
         return outcome.Failure is { } failure ? throw failure : outcome;
     }
 
-    private async Task<IReadOnlyList<UsageOutcome>> CommitAsync(IReadOnlyList<UsageItem> batch, CancellationToken cancellationToken)
+    protected override async Task WriteAsync(InboxBatch batch, CancellationToken cancellationToken)
     {
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CreditsDbContext>();
-        var settings = _options.CurrentValue;
-        var outcomes = new UsageOutcome[batch.Count];
+        var db = batch.Db;
+        var outcomes = batch.Results;
+        var settings = options.CurrentValue;
         var alerts = false;
-        var applied = await Inbox.ApplyBatchOnceAsync(db, batch.Select(b => b.MessageId).ToList(), UsageRecordedConsumer.Name, async (indexes, ct) =>
+        var applied = await batch.ApplyOnceAsync(async (indexes, ct) =>
         {
-            Array.Clear(outcomes); // a second attempt starts over
-            alerts = false;
+            alerts = false; // a second attempt starts over
             if (indexes.Count == 0)
             {
                 return [];
             }
 
             var now = DateTime.UtcNow;
-            var messageIds = indexes.Select(i => batch[i].MessageId).ToList();
-            var requestIds = indexes.Select(i => batch[i].Usage.RequestId).Distinct().ToList();
-            var userIds = indexes.Select(i => batch[i].Usage.UserId).Distinct().ToList();
+            var messageIds = indexes.Select(i => batch.Items[i].MessageId).ToList();
+            var requestIds = indexes.Select(i => batch.Items[i].Usage.RequestId).Distinct().ToList();
+            var userIds = indexes.Select(i => batch.Items[i].Usage.UserId).Distinct().ToList();
             var logs = await db.EventLog.Where(l => messageIds.Contains(l.MessageId)).ToDictionaryAsync(l => l.MessageId, ct); // failures recorded earlier
             var deducted = await db.Ledger.AsNoTracking()
                 .Where(l => l.Kind == LedgerKinds.Deduction && requestIds.Contains(l.Reference!))
@@ -98,7 +84,7 @@ public sealed class UsageWriter : IAsyncDisposable
             var skipped = new List<int>();
             foreach (var i in indexes)
             {
-                var (messageId, e, traceParent) = batch[i];
+                var (messageId, e, traceParent) = batch.Items[i];
                 logs.TryGetValue(messageId, out var log);
                 if (deducted.TryGetValue(e.RequestId, out var entryId))
                 {
@@ -183,18 +169,16 @@ public sealed class UsageWriter : IAsyncDisposable
 
         if (alerts)
         {
-            _outboxSignal.Notify();
+            outboxSignal.Notify();
         }
 
-        for (var i = 0; i < batch.Count; i++)
+        for (var i = 0; i < outcomes.Length; i++)
         {
             if (!applied[i] && outcomes[i].Failure is null)
             {
                 outcomes[i] = new UsageOutcome(UsageOutcomeKind.Redelivered, null, default);
             }
         }
-
-        return outcomes;
     }
 
     private static void WriteLog(CreditsDbContext db, CreditEventLog? log, UsageRecordedV1 e, Guid messageId, string status, Guid? entryId, DateTime now)
@@ -216,6 +200,4 @@ public sealed class UsageWriter : IAsyncDisposable
 
     internal static string? Truncate(string? value, int length) =>
         value is null || value.Length <= length ? value : value[..length];
-
-    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }

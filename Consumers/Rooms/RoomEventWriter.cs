@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Batching;
 using Pipeline.Messages.Rooms;
 using Pipeline.Persistence;
-using Pipeline.Persistence.Inbox;
 using Pipeline.Persistence.Rooms;
 
 namespace Pipeline.Consumers.Rooms;
@@ -33,45 +32,30 @@ public readonly record struct RoomChange(RoomOutcome Outcome, string? StatusBefo
 /// (and a race) per event. Within a batch a room is loaded once and each of its events folds into what the previous
 /// one left.
 /// </summary>
-public sealed class RoomEventWriter : IAsyncDisposable
+public sealed class RoomEventWriter(IServiceScopeFactory scopes, IOptionsMonitor<GroupCommitOptions> options, ILogger<RoomEventWriter> logger)
+    : InboxBatchWriter<RoomsDbContext, (Guid MessageId, LiveKitEventV1 Event), RoomChange>(
+        LiveKitEventConsumer.Name, item => item.MessageId, scopes, options, logger, item => RoomEventFold.RoomSidOf(item.Event) ?? "")
 {
     public const string GroupCommitSection = "Rooms:GroupCommit";
 
-    private readonly IServiceScopeFactory _scopes;
-    private readonly GroupCommit<(Guid MessageId, LiveKitEventV1 Event), RoomChange> _commits;
-
-    public RoomEventWriter(IServiceScopeFactory scopes, IOptionsMonitor<GroupCommitOptions> options, ILogger<RoomEventWriter> logger)
-    {
-        _scopes = scopes;
-        _commits = new(LiveKitEventConsumer.Name, CommitAsync, options.Get(LiveKitEventConsumer.Name), logger,
-            item => RoomEventFold.RoomSidOf(item.Event) ?? "");
-    }
-
     /// <param name="retry">The message failed before: it is applied in a transaction of its own.</param>
     public Task<RoomChange> ApplyAsync(Guid messageId, LiveKitEventV1 e, bool retry, CancellationToken cancellationToken) =>
-        _commits.SubmitAsync((messageId, e), cancellationToken, alone: retry);
+        SubmitAsync((messageId, e), cancellationToken, alone: retry);
 
-    private async Task<IReadOnlyList<RoomChange>> CommitAsync(
-        IReadOnlyList<(Guid MessageId, LiveKitEventV1 Event)> batch, CancellationToken cancellationToken)
-    {
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RoomsDbContext>();
-        var changes = new RoomChange[batch.Count];
-        await Inbox.ApplyBatchOnceAsync(db, batch.Select(m => m.MessageId).ToList(), LiveKitEventConsumer.Name, async (indexes, ct) =>
+    // Those left out were applied before: their change stays default, Redelivered.
+    protected override async Task WriteAsync(InboxBatch batch, CancellationToken cancellationToken) =>
+        await batch.ApplyOnceAsync(async (indexes, ct) =>
         {
-            Array.Clear(changes); // a second attempt starts over
             var rooms = new Dictionary<string, RoomAggregate>(StringComparer.Ordinal);
             var ledgered = new HashSet<string>(StringComparer.Ordinal);
             var now = DateTime.UtcNow;
             foreach (var i in indexes)
             {
-                changes[i] = await FoldAsync(db, batch[i].Event, rooms, ledgered, now, ct);
+                batch.Results[i] = await FoldAsync(batch.Db, batch.Items[i].Event, rooms, ledgered, now, ct);
             }
 
             return [];
         }, cancellationToken);
-        return changes; // those left out were applied before: default, Redelivered
-    }
 
     /// <summary>One event folded into its room, as loaded from the database or as this batch's earlier events left it.</summary>
     private static async Task<RoomChange> FoldAsync(
@@ -161,6 +145,4 @@ public sealed class RoomEventWriter : IAsyncDisposable
             db.Add(entity);
         }
     }
-
-    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }

@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Batching;
 using Pipeline.Messages.Sandboxes;
-using Pipeline.Persistence.Inbox;
 using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.Consumers.Sandboxes;
@@ -15,44 +14,32 @@ public readonly record struct SandboxChange(bool Applied, string? Before, string
 /// transaction, with an inbox row each, and the messages of one sandbox are applied in order by one writer, so a busy
 /// sandbox costs one row update per batch instead of a lost race per message.
 /// </summary>
-public sealed class SandboxLifecycleWriter : IAsyncDisposable
+public sealed class SandboxLifecycleWriter(IServiceScopeFactory scopes, IOptionsMonitor<GroupCommitOptions> options, ILogger<SandboxLifecycleWriter> logger)
+    : InboxBatchWriter<SandboxesDbContext, (Guid MessageId, SandboxLifecycleEventV1 Event), SandboxChange>(
+        SandboxLifecycleConsumer.Name, item => item.MessageId, scopes, options, logger, item => item.Event.SandboxId)
 {
     public const string GroupCommitSection = "Sandboxes:GroupCommit";
 
-    private readonly IServiceScopeFactory _scopes;
-    private readonly GroupCommit<(Guid MessageId, SandboxLifecycleEventV1 Event), SandboxChange> _commits;
-
-    public SandboxLifecycleWriter(IServiceScopeFactory scopes, IOptionsMonitor<GroupCommitOptions> options, ILogger<SandboxLifecycleWriter> logger)
-    {
-        _scopes = scopes;
-        _commits = new(SandboxLifecycleConsumer.Name, CommitAsync, options.Get(SandboxLifecycleConsumer.Name), logger,
-            item => item.Event.SandboxId);
-    }
-
     /// <param name="retry">The message failed before: it is applied in a transaction of its own.</param>
     public Task<SandboxChange> ApplyAsync(Guid messageId, SandboxLifecycleEventV1 e, bool retry, CancellationToken cancellationToken) =>
-        _commits.SubmitAsync((messageId, e), cancellationToken, alone: retry);
+        SubmitAsync((messageId, e), cancellationToken, alone: retry);
 
-    private async Task<IReadOnlyList<SandboxChange>> CommitAsync(
-        IReadOnlyList<(Guid MessageId, SandboxLifecycleEventV1 Event)> batch, CancellationToken cancellationToken)
-    {
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SandboxesDbContext>();
-        var changes = new SandboxChange[batch.Count];
-        await Inbox.ApplyBatchOnceAsync(db, batch.Select(m => m.MessageId).ToList(), SandboxLifecycleConsumer.Name, async (indexes, ct) =>
+    // Those left out were applied before: their change stays default, Applied false.
+    protected override async Task WriteAsync(InboxBatch batch, CancellationToken cancellationToken) =>
+        await batch.ApplyOnceAsync(async (indexes, ct) =>
         {
-            Array.Clear(changes); // a second attempt starts over
             if (indexes.Count == 0)
             {
                 return [];
             }
 
-            var ids = indexes.Select(i => batch[i].Event.SandboxId).Distinct().ToList();
+            var db = batch.Db;
+            var ids = indexes.Select(i => batch.Items[i].Event.SandboxId).Distinct().ToList();
             var sandboxes = await db.Sandboxes.Where(s => ids.Contains(s.SandboxId)).ToDictionaryAsync(s => s.SandboxId, StringComparer.Ordinal, ct);
             var now = DateTime.UtcNow;
             foreach (var i in indexes)
             {
-                var e = batch[i].Event;
+                var e = batch.Items[i].Event;
                 var current = sandboxes.GetValueOrDefault(e.SandboxId);
                 var before = current?.State;
                 var after = SandboxEventFold.Apply(current, e, now);
@@ -63,13 +50,9 @@ public sealed class SandboxLifecycleWriter : IAsyncDisposable
                     sandboxes[e.SandboxId] = after;
                 }
 
-                changes[i] = new SandboxChange(true, before, after.State, after.BilledRunningSeconds);
+                batch.Results[i] = new SandboxChange(true, before, after.State, after.BilledRunningSeconds);
             }
 
             return [];
         }, cancellationToken);
-        return changes; // those left out were applied before: default, Applied false
-    }
-
-    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }

@@ -37,28 +37,19 @@ public sealed record IncomingWebhook(
 /// is its duplicate.
 /// </para>
 /// </summary>
-public sealed class ReceiptWriter : IAsyncDisposable
+public sealed class ReceiptWriter(
+    IServiceScopeFactory scopes, OutboxSignal<IngressDbContext> signal, IOptionsMonitor<GroupCommitOptions> options, ILogger<ReceiptWriter> logger)
+    : BatchWriter<IncomingWebhook, AcceptOutcome>(GroupCommitName, scopes, options, logger)
 {
     public const string GroupCommitName = "ingress.receipts";
     public const string GroupCommitSection = "Ingress:GroupCommit";
 
-    private readonly IServiceScopeFactory _scopes;
-    private readonly OutboxSignal<IngressDbContext> _signal;
-    private readonly GroupCommit<IncomingWebhook, AcceptOutcome> _commits;
-
-    public ReceiptWriter(
-        IServiceScopeFactory scopes, OutboxSignal<IngressDbContext> signal, IOptionsMonitor<GroupCommitOptions> options, ILogger<ReceiptWriter> logger)
-    {
-        _scopes = scopes;
-        _signal = signal;
-        _commits = new GroupCommit<IncomingWebhook, AcceptOutcome>(GroupCommitName, CommitAsync, options.Get(GroupCommitName), logger);
-    }
-
     /// <summary>Returns once the receipt is committed (or found to be a duplicate); throws when it could not be written.</summary>
     public Task<AcceptOutcome> AcceptAsync(IncomingWebhook webhook, CancellationToken cancellationToken) =>
-        _commits.SubmitAsync(webhook, cancellationToken);
+        SubmitAsync(webhook, cancellationToken);
 
-    private async Task<IReadOnlyList<AcceptOutcome>> CommitAsync(IReadOnlyList<IncomingWebhook> batch, CancellationToken cancellationToken)
+    protected override async Task<IReadOnlyList<AcceptOutcome>> CommitAsync(
+        IServiceProvider services, IReadOnlyList<IncomingWebhook> batch, CancellationToken cancellationToken)
     {
         var outcomes = new AcceptOutcome[batch.Count];
         var firsts = new HashSet<(string, string)>();
@@ -75,8 +66,7 @@ public sealed class ReceiptWriter : IAsyncDisposable
             }
         }
 
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        var db = services.GetRequiredService<IngressDbContext>();
         if (db.Database.IsNpgsql())
         {
             await WriteSetBasedAsync(db, batch, toWrite, outcomes, cancellationToken);
@@ -125,7 +115,7 @@ public sealed class ReceiptWriter : IAsyncDisposable
 
         if (outcomes.Contains(AcceptOutcome.Accepted))
         {
-            _signal.Notify();
+            signal.Notify();
         }
 
         return outcomes;
@@ -201,6 +191,4 @@ public sealed class ReceiptWriter : IAsyncDisposable
         var wanted = webhooks.Select(w => (w.Provider, w.DedupKey)).ToHashSet();
         return found.Select(r => (r.Provider, r.DedupKey)).Where(wanted.Contains).ToHashSet();
     }
-
-    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }

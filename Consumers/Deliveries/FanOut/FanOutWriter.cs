@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Pipeline.Consumers.Deliveries.Events;
 using Pipeline.Hosting.Batching;
 using Pipeline.Persistence.Deliveries;
-using Pipeline.Persistence.Inbox;
 
 namespace Pipeline.Consumers.Deliveries.FanOut;
 
@@ -27,31 +26,22 @@ public readonly record struct FanOutResult(FanOutOutcome Outcome, IReadOnlyList<
 /// written claimed for this process's lanes are handed to them only once that transaction committed. No partition:
 /// the lanes promise no order between an endpoint's deliveries (several are in flight at once, retries overtake).
 /// </summary>
-public sealed class FanOutWriter : IAsyncDisposable
+public sealed class FanOutWriter(IServiceScopeFactory scopes, IOptionsMonitor<GroupCommitOptions> options, ILogger<FanOutWriter> logger)
+    : InboxBatchWriter<DeliveriesDbContext, (Guid MessageId, PublicEvent Event), FanOutResult>(
+        EventFanOutConsumer.Name, item => item.MessageId, scopes, options, logger)
 {
     public const string GroupCommitSection = "Deliveries:GroupCommit";
-
-    private readonly IServiceScopeFactory _scopes;
-    private readonly GroupCommit<(Guid MessageId, PublicEvent Event), FanOutResult> _commits;
-
-    public FanOutWriter(IServiceScopeFactory scopes, IOptionsMonitor<GroupCommitOptions> options, ILogger<FanOutWriter> logger)
-    {
-        _scopes = scopes;
-        _commits = new(EventFanOutConsumer.Name, CommitAsync, options.Get(EventFanOutConsumer.Name), logger);
-    }
 
     /// <summary>Returns once the fan-out of <paramref name="e"/> is committed (or found not needed); throws what refused the commit.</summary>
     /// <param name="retry">The message failed before: it is written in a transaction of its own.</param>
     public Task<FanOutResult> FanOutAsync(Guid messageId, PublicEvent e, bool retry, CancellationToken cancellationToken) =>
-        _commits.SubmitAsync((messageId, e), cancellationToken, alone: retry);
+        SubmitAsync((messageId, e), cancellationToken, alone: retry);
 
-    private async Task<IReadOnlyList<FanOutResult>> CommitAsync(
-        IReadOnlyList<(Guid MessageId, PublicEvent Event)> batch, CancellationToken cancellationToken)
+    protected override async Task WriteAsync(InboxBatch batch, CancellationToken cancellationToken)
     {
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DeliveriesDbContext>();
-        var fanOut = scope.ServiceProvider.GetRequiredService<DeliveryFanOut>();
-        var results = new FanOutResult[batch.Count];
+        var db = batch.Db;
+        var fanOut = batch.Services.GetRequiredService<DeliveryFanOut>();
+        var results = batch.Results;
         var handoffs = new List<DeliveryFanOut.Handoff>();
         var deliveries = new List<WebhookDelivery>();
         bool[] applied;
@@ -60,11 +50,10 @@ public sealed class FanOutWriter : IAsyncDisposable
             // The inbox rows and events are saved by the inbox (a refused save rolls back to its savepoint and is tried
             // again), then the deliveries are inserted after their events, then all of it commits at once.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            applied = await Inbox.ApplyBatchOnceAsync(db, batch.Select(m => m.MessageId).ToList(), EventFanOutConsumer.Name, async (indexes, ct) =>
+            applied = await batch.ApplyOnceAsync(async (indexes, ct) =>
             {
                 // A second attempt starts over: what the first reserved in the lanes is given back.
                 CancelAll(handoffs);
-                Array.Clear(results);
                 deliveries.Clear();
                 if (indexes.Count == 0)
                 {
@@ -75,7 +64,7 @@ public sealed class FanOutWriter : IAsyncDisposable
                 var unsubscribed = new List<int>();
                 foreach (var i in indexes)
                 {
-                    var (messageId, e) = batch[i];
+                    var (messageId, e) = batch.Items[i];
                     var subscribers = endpoints.Subscribers(e.Type);
                     if (subscribers.Count == 0)
                     {
@@ -106,15 +95,13 @@ public sealed class FanOutWriter : IAsyncDisposable
             handoff.Commit();
         }
 
-        for (var i = 0; i < batch.Count; i++)
+        for (var i = 0; i < results.Length; i++)
         {
             if (!applied[i] && results[i].Outcome != FanOutOutcome.NoSubscriber)
             {
                 results[i] = new FanOutResult(FanOutOutcome.Duplicate, []);
             }
         }
-
-        return results;
     }
 
     private static void CancelAll(List<DeliveryFanOut.Handoff> handoffs)
@@ -126,6 +113,4 @@ public sealed class FanOutWriter : IAsyncDisposable
 
         handoffs.Clear();
     }
-
-    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }
