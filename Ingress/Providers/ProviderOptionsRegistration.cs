@@ -20,4 +20,9 @@ public static class ProviderOptionsRegistration
         services.AddSingleton<IValidateOptions<TOptions>>(sp => sp.GetRequiredService<TSetup>());
         return services;
     }
+
+    /// <summary>A provider's secret list (<see cref="ISecretListOptions"/>), checked by <see cref="SecretListOptionsSetup{TOptions}"/>.</summary>
+    public static IServiceCollection AddSecretListOptions<TOptions>(this IServiceCollection services)
+        where TOptions : class, ISecretListOptions =>
+        services.AddProviderOptions<TOptions, SecretListOptionsSetup<TOptions>>(TOptions.Section, o => $"{o.Secrets.Count} secret(s)");
 }

@@ -15,8 +15,7 @@ public sealed class E2bProvider(IOptionsMonitor<E2bOptions> options) : IWebhookP
         ["content-type", "user-agent", "e2b-webhook-id", "e2b-delivery-id", "e2b-signature-version", "x-forwarded-for"];
     public int? MaxBodyBytes => null;
 
-    public string? MissingSetting =>
-        options.CurrentValue.Secrets.Count == 0 ? $"{E2bOptions.SecretVariable} (or {E2bOptions.Section}:Secrets)" : null;
+    public string? MissingSetting => options.CurrentValue.Secrets.Count == 0 ? SecretListOptionsSetup<E2bOptions>.Settings : null;
 
     public bool AcceptsContentType(string? contentType) => WebhookBody.IsJson(contentType);
 
@@ -47,6 +46,6 @@ public sealed class E2bProvider(IOptionsMonitor<E2bOptions> options) : IWebhookP
 public static class E2bRegistration
 {
     public static IServiceCollection AddE2bProvider(this IServiceCollection services) => services
-        .AddProviderOptions<E2bOptions, E2bOptionsSetup>(E2bOptions.Section, o => $"{o.Secrets.Count} secret(s)")
+        .AddSecretListOptions<E2bOptions>()
         .AddWebhookProvider<E2bProvider>();
 }

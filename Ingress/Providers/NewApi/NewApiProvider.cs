@@ -17,9 +17,7 @@ public sealed class NewApiProvider(IOptionsMonitor<NewApiOptions> options) : IWe
     public IReadOnlyList<string> KeptHeaders { get; } = ["content-type", "user-agent", "x-oneapi-request-id", "x-forwarded-for"];
     public int? MaxBodyBytes => null;
 
-    public string? MissingSetting => options.CurrentValue.Secrets.Count == 0
-        ? $"{NewApiOptions.SecretVariable} (or {NewApiOptions.SeedSecretVariable}, {NewApiOptions.Section}:Secrets)"
-        : null;
+    public string? MissingSetting => options.CurrentValue.Secrets.Count == 0 ? SecretListOptionsSetup<NewApiOptions>.Settings : null;
 
     public bool AcceptsContentType(string? contentType) => WebhookBody.IsJson(contentType);
 
@@ -38,6 +36,6 @@ public sealed class NewApiProvider(IOptionsMonitor<NewApiOptions> options) : IWe
 public static class NewApiRegistration
 {
     public static IServiceCollection AddNewApiProvider(this IServiceCollection services) => services
-        .AddProviderOptions<NewApiOptions, NewApiOptionsSetup>(NewApiOptions.Section, o => $"{o.Secrets.Count} secret(s)")
+        .AddSecretListOptions<NewApiOptions>()
         .AddWebhookProvider<NewApiProvider>();
 }

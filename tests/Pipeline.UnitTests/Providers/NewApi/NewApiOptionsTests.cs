@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Pipeline.Ingress.Providers;
 using Pipeline.Ingress.Providers.NewApi;
 
 namespace Pipeline.UnitTests.Providers.NewApi;
@@ -9,7 +10,7 @@ public class NewApiOptionsTests
         Dictionary<string, string?> settings, params string[] configured)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var setup = new NewApiOptionsSetup(configuration);
+        var setup = new SecretListOptionsSetup<NewApiOptions>(configuration);
         var options = new NewApiOptions { Secrets = [.. configured] };
         setup.PostConfigure(null, options);
         return (options, setup.Validate(null, options));
