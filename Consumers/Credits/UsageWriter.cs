@@ -2,7 +2,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Batching;
 using Pipeline.Hosting.Outbox;
+using Npgsql;
 using Pipeline.Messages.Credits;
+using Pipeline.Persistence;
 using Pipeline.Persistence.Credits;
 
 namespace Pipeline.Consumers.Credits;
@@ -63,9 +65,15 @@ public sealed class UsageWriter(
         var outcomes = batch.Results;
         var settings = options.CurrentValue;
         var alerts = false;
+
+        // On PostgreSQL the ledger entries, new log rows and balances are written set-based after the inbox rows, in the
+        // same transaction; elsewhere they are tracked entities saved with the inbox rows.
+        var rows = db.Database.IsNpgsql() ? new SetBasedRows() : null;
+        await using var transaction = rows is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
         var applied = await batch.ApplyOnceAsync(async (indexes, ct) =>
         {
             alerts = false; // a second attempt starts over
+            rows?.Clear();
             if (indexes.Count == 0)
             {
                 return [];
@@ -80,7 +88,9 @@ public sealed class UsageWriter(
                 .Where(l => l.Kind == LedgerKinds.Deduction && requestIds.Contains(l.Reference!))
                 .Select(l => new { l.Reference, l.Id })
                 .ToDictionaryAsync(l => l.Reference!, l => l.Id, StringComparer.Ordinal, ct);
-            var accounts = await db.Accounts.Where(a => userIds.Contains(a.UserId)).ToDictionaryAsync(a => a.UserId, StringComparer.Ordinal, ct);
+            var accounts = await (rows is null ? db.Accounts : db.Accounts.AsNoTracking())
+                .Where(a => userIds.Contains(a.UserId)).ToDictionaryAsync(a => a.UserId, StringComparer.Ordinal, ct);
+            rows?.Loaded(accounts.Values);
             var skipped = new List<int>();
             foreach (var i in indexes)
             {
@@ -88,7 +98,7 @@ public sealed class UsageWriter(
                 logs.TryGetValue(messageId, out var log);
                 if (deducted.TryGetValue(e.RequestId, out var entryId))
                 {
-                    WriteLog(db, log, e, messageId, CreditEventStatuses.Duplicate, entryId, now);
+                    WriteLog(db, rows, log, e, messageId, CreditEventStatuses.Duplicate, entryId, now);
                     outcomes[i] = new UsageOutcome(UsageOutcomeKind.Duplicate, entryId, default);
                     continue;
                 }
@@ -126,7 +136,15 @@ public sealed class UsageWriter(
                     OccurredAt = e.OccurredAt.UtcDateTime,
                     CreatedAt = now,
                 };
-                db.Ledger.Add(entry);
+                if (rows is null)
+                {
+                    db.Ledger.Add(entry);
+                }
+                else
+                {
+                    rows.Ledger.Add(entry);
+                }
+
                 deducted[e.RequestId] = entry.Id;
 
                 account.Balance = change.After;
@@ -160,12 +178,17 @@ public sealed class UsageWriter(
                     alerts = true;
                 }
 
-                WriteLog(db, log, e, messageId, CreditEventStatuses.Processed, entry.Id, now);
+                WriteLog(db, rows, log, e, messageId, CreditEventStatuses.Processed, entry.Id, now);
                 outcomes[i] = new UsageOutcome(UsageOutcomeKind.Processed, entry.Id, change);
             }
 
             return skipped;
         }, cancellationToken);
+        if (rows is not null)
+        {
+            await rows.WriteAsync(db, cancellationToken);
+            await transaction!.CommitAsync(cancellationToken);
+        }
 
         if (alerts)
         {
@@ -181,12 +204,20 @@ public sealed class UsageWriter(
         }
     }
 
-    private static void WriteLog(CreditsDbContext db, CreditEventLog? log, UsageRecordedV1 e, Guid messageId, string status, Guid? entryId, DateTime now)
+    private static void WriteLog(
+        CreditsDbContext db, SetBasedRows? rows, CreditEventLog? log, UsageRecordedV1 e, Guid messageId, string status, Guid? entryId, DateTime now)
     {
         if (log is null)
         {
             log = new CreditEventLog { MessageId = messageId, EventId = e.RequestId, Status = status };
-            db.EventLog.Add(log);
+            if (rows is null)
+            {
+                db.EventLog.Add(log);
+            }
+            else
+            {
+                rows.Logs.Add(log);
+            }
         }
 
         log.EventId = e.RequestId;
@@ -200,4 +231,136 @@ public sealed class UsageWriter(
 
     internal static string? Truncate(string? value, int length) =>
         value is null || value.Length <= length ? value : value[..length];
+
+    /// <summary>
+    /// A batch's new ledger entries and log rows and its changed balances, written on PostgreSQL in one statement over
+    /// arrays each (<see cref="PostgreSqlArrays"/>). Accounts are read untracked; a balance is updated only where the
+    /// account's version is still the one read, else the batch fails as EF's concurrency check would fail it. New
+    /// accounts, a log row recorded by an earlier failed attempt and alerts stay tracked entities, saved with the inbox rows.
+    /// </summary>
+    private sealed class SetBasedRows
+    {
+        private readonly Dictionary<CreditAccount, int> _loaded = new(ReferenceEqualityComparer.Instance);
+
+        public List<LedgerEntry> Ledger { get; } = [];
+        public List<CreditEventLog> Logs { get; } = [];
+
+        public void Clear()
+        {
+            _loaded.Clear();
+            Ledger.Clear();
+            Logs.Clear();
+        }
+
+        /// <summary>The accounts read from the database, with the version each had.</summary>
+        public void Loaded(IEnumerable<CreditAccount> accounts)
+        {
+            foreach (var account in accounts)
+            {
+                _loaded[account] = account.Version;
+            }
+        }
+
+        public async Task WriteAsync(CreditsDbContext db, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await InsertLedgerAsync(db, cancellationToken);
+                await InsertLogsAsync(db, cancellationToken);
+                await UpdateAccountsAsync(db, cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // Another replica deducted the same request id (or took the same sequence) first.
+                throw new DbUpdateException($"The deductions were refused: {ex.MessageText}", ex);
+            }
+        }
+
+        private async Task InsertLedgerAsync(CreditsDbContext db, CancellationToken cancellationToken)
+        {
+            if (Ledger.Count == 0)
+            {
+                return;
+            }
+
+            await using var insert = PostgreSqlArrays.Command(db, """
+                INSERT INTO credits_ledger ("Id", "UserId", "Sequence", "Kind", "Amount", "BalanceAfter", "Uncovered", "Reference", "Model", "Quota", "MessageId", "OccurredAt", "CreatedAt")
+                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                """);
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Id));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.UserId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Sequence));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Kind));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Amount));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.BalanceAfter));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Uncovered));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Reference));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Model));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Quota));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.MessageId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.OccurredAt));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.CreatedAt));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        private async Task InsertLogsAsync(CreditsDbContext db, CancellationToken cancellationToken)
+        {
+            if (Logs.Count == 0)
+            {
+                return;
+            }
+
+            await using var insert = PostgreSqlArrays.Command(db, """
+                INSERT INTO credits_webhook_logs ("MessageId", "EventId", "UserId", "Status", "Error", "ReceiptId", "LedgerEntryId", "ProcessedAt")
+                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8)
+                """);
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.MessageId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.EventId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.UserId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.Status));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.Error));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.ReceiptId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.LedgerEntryId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.ProcessedAt));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        private async Task UpdateAccountsAsync(CreditsDbContext db, CancellationToken cancellationToken)
+        {
+            var changed = _loaded.Where(a => a.Key.Version != a.Value).ToList();
+            if (changed.Count == 0)
+            {
+                return;
+            }
+
+            await using var update = PostgreSqlArrays.Command(db, """
+                UPDATE credits_accounts AS a
+                SET "Balance" = u.balance, "IsLow" = u.is_low, "IsExhausted" = u.is_exhausted, "LowNotifiedAt" = u.low_notified_at,
+                    "ExhaustedNotifiedAt" = u.exhausted_notified_at, "LastSequence" = u.last_sequence, "Username" = u.username,
+                    "LastUsageAt" = u.last_usage_at, "UpdatedAt" = u.updated_at, "Version" = u.version
+                FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                    AS u(user_id, read_version, balance, is_low, is_exhausted, low_notified_at, exhausted_notified_at, last_sequence,
+                         username, last_usage_at, updated_at, version)
+                WHERE a."UserId" = u.user_id AND a."Version" = u.read_version
+                """);
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.UserId));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Value));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.Balance));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.IsLow));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.IsExhausted));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.LowNotifiedAt));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.ExhaustedNotifiedAt));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.LastSequence));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.Username));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.LastUsageAt));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.UpdatedAt));
+            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.Version));
+            var updated = await update.ExecuteNonQueryAsync(cancellationToken);
+            if (updated != changed.Count)
+            {
+                throw new DbUpdateConcurrencyException(
+                    $"{changed.Count - updated} of {changed.Count} accounts changed since they were read (another replica deducted first).");
+            }
+        }
+    }
 }

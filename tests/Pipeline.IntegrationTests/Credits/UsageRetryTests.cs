@@ -68,6 +68,49 @@ public sealed class UsageRetryTests(TestServices services, ITestOutputHelper out
         Assert.Equal(1u, await Broker.ReadyAsync(services, pipeline, UsageLedger.ErrorQueue));
     }
 
+    [Fact]
+    public async Task A_balance_changed_since_it_was_read_fails_the_attempt_and_the_retry_deducts_once()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            Consumers = [ConsumerService.Credits],
+            IngressEnvironment = { ["NEWAPI_WEBHOOK_SECRET"] = _secret },
+            ConsumerEnvironment = { ["Bus__RetryLimit"] = RetryLimit.ToString(CultureInfo.InvariantCulture) },
+        });
+        await SendAsync(pipeline, "usage-opens");
+        await Eventually.WaitAsync(() => pipeline.CountAsync("""SELECT count(*) FROM credits_ledger WHERE "UserId" = 'u-stale'""", "Credits"), n => n == 1, Deadline,
+            "the first usage deducted", pipeline.Diagnostics);
+
+        // The next update of the account changes nothing, as when another replica updated it after it was read.
+        await ExecuteAsync(pipeline, """
+            CREATE SEQUENCE stale_updates;
+            CREATE FUNCTION stale_update() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF nextval('stale_updates') = 1 THEN
+                RETURN NULL;
+              END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER stale_update BEFORE UPDATE ON credits_accounts FOR EACH ROW EXECUTE FUNCTION stale_update();
+            """);
+        await SendAsync(pipeline, "usage-stale");
+
+        await Eventually.WaitAsync(() => pipeline.CountAsync("""SELECT count(*) FROM credits_ledger WHERE "UserId" = 'u-stale'""", "Credits"), n => n == 2, Deadline,
+            "the second usage deducted", pipeline.Diagnostics);
+        await Eventually.WaitAsync(() => pipeline.QueueDepthAsync(UsageLedger.Queue), d => d == (0, 0), Deadline, "credits-usage empty", pipeline.Diagnostics);
+        Assert.Equal(2, await pipeline.CountAsync("SELECT last_value FROM stale_updates", "Credits")); // refused once, then applied
+        Assert.Equal(-4m, await pipeline.ScalarAsync<decimal>("""SELECT "Balance" FROM credits_accounts WHERE "UserId" = 'u-stale'""", "Credits"));
+        Assert.Equal(-4m, await pipeline.ScalarAsync<decimal>("""SELECT "BalanceAfter" FROM credits_ledger WHERE "Reference" = 'usage-stale'""", "Credits"));
+        Assert.Equal([("usage-opens", "processed"), ("usage-stale", "processed")], await StatusesAsync(pipeline));
+        Assert.Equal(0u, await Broker.ReadyAsync(services, pipeline, UsageLedger.ErrorQueue));
+    }
+
+    private async Task SendAsync(PipelineTopology pipeline, string requestId)
+    {
+        using var response = await pipeline.IngressHttp.SendAsync(NewApiEvents.SignedRequest(NewApiEvents.Consume(requestId, "u-stale", 1_000_000), _secret));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     /// <summary>Makes the first <paramref name="losses"/> ledger inserts for a request fail, counting every attempt.</summary>
     private static async Task LoseRacesAsync(PipelineTopology pipeline, string requestId, int losses)
     {
