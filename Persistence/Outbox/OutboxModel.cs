@@ -22,6 +22,12 @@ public static class OutboxModel
             e.Property(x => x.LastError).HasMaxLength(2000);
             e.Property(x => x.TraceParent).HasMaxLength(64);
             e.HasIndex(x => new { x.SentAt, x.CreatedAt });
+
+            // The dispatcher's claim (pending rows, oldest first): only pending rows, in order, so a claim reads as many
+            // entries as it takes however many sent rows the table keeps. Without it PostgreSQL sorts every pending row
+            // (IS NULL does not fix the leading column of the index above for ORDER BY), and once sent rows pile up it
+            // scans the whole table: a claim took 1.5 s after five minutes at 1,000 events/s.
+            e.HasIndex(x => x.CreatedAt).HasFilter("\"SentAt\" IS NULL").HasDatabaseName($"IX_{table}_Pending");
             e.HasIndex(x => x.ReceiptId);
         });
     }

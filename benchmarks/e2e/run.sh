@@ -13,6 +13,7 @@
 #
 #   benchmarks/e2e/run.sh            # full run, about 15 minutes after the build
 #   benchmarks/e2e/run.sh --quick    # about 3 minutes after the build; figures are rougher
+#   benchmarks/e2e/run.sh --soak 600 # only a memory run instead: E2B at a fixed rate, Ingress's RSS sampled
 #   benchmarks/e2e/run.sh --help     # every option and its default
 #
 # With PIPELINE_INFRA_DIR naming running infra/local services they are used (a throw-away vhost and databases,
@@ -40,6 +41,8 @@ log_level=""
 logs_dir=""
 publish_dir=""
 no_publish=0
+soak_seconds=0
+soak_rate=1000
 
 usage() {
   cat <<EOF
@@ -65,6 +68,9 @@ usage: benchmarks/e2e/run.sh [options]
   --logs DIR              keep the services' logs in DIR (default: removed with the temp dir)
   --publish-dir DIR       publish the builds to DIR and keep them (default: the temp dir)
   --no-publish            use the builds already in --publish-dir
+  --soak S                instead of 1-5: E2B→Sandboxes at --soak-rate for S seconds with the consumers running,
+                          Ingress's RSS sampled every 30 s (working set under load, growth over the run)
+  --soak-rate R           offered requests/s of the soak (default $soak_rate)
 EOF
 }
 
@@ -88,6 +94,8 @@ while (($#)); do
     --logs) logs_dir=$2; shift ;;
     --publish-dir) publish_dir=$2; shift ;;
     --no-publish) no_publish=1 ;;
+    --soak) soak_seconds=$2; shift ;;
+    --soak-rate) soak_rate=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -354,6 +362,35 @@ wait_ready ingress "http://127.0.0.1:$ingress_mgmt/health/ready"
 wait_ready floor "http://127.0.0.1:$floor_port/health/live"
 queue_type=$(curl -s -u guest:guest "${mgmt_uri}api/queues/$run_id/sandboxes-lifecycle" | sed -n 's/.*"type":"\([a-z]*\)".*/\1/p')
 echo "  queues: sandboxes-lifecycle is a ${queue_type:-?} queue"
+
+# ---------------------------------------------------------------- soak (--soak): memory under a steady load
+if ((soak_seconds > 0)); then
+  log "soak: E2B at $soak_rate/s for ${soak_seconds}s, consumers running; signing $((soak_rate * soak_seconds)) requests"
+  stop_service floor
+  bodies e2b $((soak_rate * soak_seconds + soak_rate)) "$users" "$work/soak.tsv"
+  load "$ingress_port" "$work/soak.tsv" "$soak_seconds" "$rate_connections" "$soak_rate" 0
+  echo
+  echo "soak: E2B→Sandboxes, $soak_rate/s offered for ${soak_seconds}s over $rate_connections connections, $users sandboxes"
+  printf '   %6s %10s %10s %12s %14s\n' "t (s)" accepted applied "Ingress RSS" "Sandboxes RSS"
+  t0=$SECONDS
+  rss() { ps -o rss= -p "${pid_of[$1]}" | awk '{ printf "%.0f", $1 / 1024 }'; }
+  samples=()
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    sleep 30
+    kill -0 "$wrk_pid" 2>/dev/null || break
+    samples+=("$(rss ingress)")
+    printf '   %6d %10d %10d %9s MB %11s MB\n' $((SECONDS - t0)) "$(accepted e2b)" "$(applied e2b)" "${samples[-1]}" "$(rss sandboxes)"
+  done
+  wait_load
+  # Growth from the second minute (after start-up, JIT and the pools have settled) to the end.
+  settled=${samples[3]:-${samples[0]:-0}}
+  peak=$(printf '%s\n' "${samples[@]}" | sort -n | tail -n 1)
+  echo "   HTTP: $(wrk_summary)"
+  echo
+  echo "Soak summary: Ingress RSS ${settled} MB at 2 min, ${samples[-1]:-0} MB at the end, peak ${peak:-0} MB" \
+    "($(awk -v a="${samples[-1]:-0}" -v b="$settled" 'BEGIN { printf "%+d", a - b }') MB from 2 min to the end); $(accepted e2b) accepted, $(applied e2b) applied"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- 1. accept
 log "1. accept: consumers stopped, wrk -c32 for ${accept_seconds}s against the floor, then Ingress"

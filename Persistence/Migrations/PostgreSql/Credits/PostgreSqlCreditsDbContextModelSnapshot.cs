@@ -239,6 +239,10 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Credits
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("IX_credits_outbox_Pending")
+                        .HasFilter("\"SentAt\" IS NULL");
+
                     b.HasIndex("ReceiptId");
 
                     b.HasIndex("SentAt", "CreatedAt");

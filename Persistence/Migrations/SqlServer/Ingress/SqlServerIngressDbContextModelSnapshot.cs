@@ -103,6 +103,10 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Ingress
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("IX_ingress_outbox_Pending")
+                        .HasFilter("\"SentAt\" IS NULL");
+
                     b.HasIndex("ReceiptId");
 
                     b.HasIndex("SentAt", "CreatedAt");

@@ -85,6 +85,10 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("IX_sandboxes_outbox_Pending")
+                        .HasFilter("\"SentAt\" IS NULL");
+
                     b.HasIndex("ReceiptId");
 
                     b.HasIndex("SentAt", "CreatedAt");
