@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Pipeline.Ingress.Providers.Generic;
 
 /// <summary>
@@ -40,18 +38,6 @@ public static class SlackSignatureVerifier
             return VerificationResult.Invalid(GenericReasons.MalformedSignature);
         }
 
-        if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
-        {
-            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp, StatusCodes.Status400BadRequest);
-        }
-
-        if (!Signatures.AnyHmacSha256(keys, Encoding.UTF8.GetBytes($"v0:{timestampText}:"), body, [digest]))
-        {
-            return VerificationResult.Invalid(GenericReasons.SignatureMismatch);
-        }
-
-        return Signatures.WithinTolerance(timestamp, now, tolerance)
-            ? VerificationResult.Valid(SourceSchemes.Slack)
-            : VerificationResult.Invalid(GenericReasons.OutsideTolerance);
+        return TimestampedHmac.Check(keys, timestampText, $"v0:{timestampText}:", body, [digest], now, tolerance, SourceSchemes.Slack);
     }
 }

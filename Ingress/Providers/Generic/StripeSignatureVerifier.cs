@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Pipeline.Ingress.Providers.Generic;
 
 /// <summary>
@@ -55,18 +53,6 @@ public static class StripeSignatureVerifier
             return VerificationResult.Invalid(GenericReasons.MalformedSignature);
         }
 
-        if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out var timestamp))
-        {
-            return VerificationResult.Invalid(GenericReasons.MalformedTimestamp, StatusCodes.Status400BadRequest);
-        }
-
-        if (!Signatures.AnyHmacSha256(keys, Encoding.UTF8.GetBytes(timestampText + "."), body, candidates))
-        {
-            return VerificationResult.Invalid(GenericReasons.SignatureMismatch);
-        }
-
-        return Signatures.WithinTolerance(timestamp, now, tolerance)
-            ? VerificationResult.Valid(SourceSchemes.Stripe)
-            : VerificationResult.Invalid(GenericReasons.OutsideTolerance);
+        return TimestampedHmac.Check(keys, timestampText, timestampText + ".", body, candidates, now, tolerance, SourceSchemes.Stripe);
     }
 }

@@ -15,7 +15,7 @@ public static class LiveKitEventNormalizer
 {
     public static NormalizationResult<LiveKitEventV1> Normalize(ReadOnlySpan<byte> rawBody, Guid receiptId, DateTimeOffset receivedAt)
     {
-        if (!WireJson.TryRead(rawBody, LiveKitWireContext.Default.LiveKitWebhookEvent, out var body, out var error))
+        if (!WireJson.TryRead(rawBody, LiveKitWire.WebhookEvent, out var body, out var error))
         {
             return Malformed(error);
         }

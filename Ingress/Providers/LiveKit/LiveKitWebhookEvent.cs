@@ -1,32 +1,29 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Pipeline.Ingress.Providers.LiveKit;
 
 // The subset of LiveKit's WebhookEvent (livekit_webhook.proto, livekit_models.proto, livekit_egress.proto,
 // livekit_ingress.proto) that Rooms uses, read as protojson readers do: each field under its JSON name (camelCase)
-// and under the proto's own name (snake_case), which an alias sets unless the JSON name has; int64 as strings or
-// numbers; enums as names or numbers. Unknown fields are skipped.
+// and under the proto's own name (snake_case, added by LiveKitWire.AddProtoNames); int64 as strings or numbers; enums
+// as names or numbers. Unknown fields are skipped.
 
 internal sealed class LiveKitWebhookEvent
 {
     [JsonPropertyName("event")] public string? Event { get; set; }
     [JsonPropertyName("id")] public string? Id { get; set; }
     [JsonPropertyName("createdAt"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? CreatedAt { get; set; }
-    [JsonPropertyName("created_at"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? CreatedAtSnake { get => null; set => CreatedAt ??= value; }
 
     // The seed's example writes the event time as creation_time.
     [JsonPropertyName("creationTime"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? CreationTime { get; set; }
-    [JsonPropertyName("creation_time"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? CreationTimeSnake { get => null; set => CreationTime ??= value; }
 
     [JsonPropertyName("room")] public LiveKitRoom? Room { get; set; }
     [JsonPropertyName("participant")] public LiveKitParticipant? Participant { get; set; }
     [JsonPropertyName("track")] public LiveKitTrack? Track { get; set; }
     [JsonPropertyName("egressInfo")] public LiveKitEgress? EgressInfo { get; set; }
-    [JsonPropertyName("egress_info")] public LiveKitEgress? EgressInfoSnake { get => null; set => EgressInfo ??= value; }
     [JsonPropertyName("ingressInfo")] public LiveKitIngress? IngressInfo { get; set; }
-    [JsonPropertyName("ingress_info")] public LiveKitIngress? IngressInfoSnake { get => null; set => IngressInfo ??= value; }
 }
 
 internal sealed class LiveKitRoom
@@ -35,15 +32,10 @@ internal sealed class LiveKitRoom
     [JsonPropertyName("name")] public string? Name { get; set; }
     [JsonPropertyName("metadata")] public string? Metadata { get; set; }
     [JsonPropertyName("creationTime"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? CreationTime { get; set; }
-    [JsonPropertyName("creation_time"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? CreationTimeSnake { get => null; set => CreationTime ??= value; }
     [JsonPropertyName("creationTimeMs"), JsonConverter(typeof(ProtoMillisecondsConverter))] public DateTimeOffset? CreationTimeMs { get; set; }
-    [JsonPropertyName("creation_time_ms"), JsonConverter(typeof(ProtoMillisecondsConverter))] public DateTimeOffset? CreationTimeMsSnake { get => null; set => CreationTimeMs ??= value; }
     [JsonPropertyName("emptyTimeout"), JsonConverter(typeof(ProtoInt32Converter))] public int? EmptyTimeout { get; set; }
-    [JsonPropertyName("empty_timeout"), JsonConverter(typeof(ProtoInt32Converter))] public int? EmptyTimeoutSnake { get => null; set => EmptyTimeout ??= value; }
     [JsonPropertyName("maxParticipants"), JsonConverter(typeof(ProtoInt32Converter))] public int? MaxParticipants { get; set; }
-    [JsonPropertyName("max_participants"), JsonConverter(typeof(ProtoInt32Converter))] public int? MaxParticipantsSnake { get => null; set => MaxParticipants ??= value; }
     [JsonPropertyName("numParticipants"), JsonConverter(typeof(ProtoInt32Converter))] public int? NumParticipants { get; set; }
-    [JsonPropertyName("num_participants"), JsonConverter(typeof(ProtoInt32Converter))] public int? NumParticipantsSnake { get => null; set => NumParticipants ??= value; }
 }
 
 internal sealed class LiveKitParticipant
@@ -55,9 +47,7 @@ internal sealed class LiveKitParticipant
     [JsonPropertyName("state"), JsonConverter(typeof(ParticipantStateConverter))] public string? State { get; set; }
     [JsonPropertyName("kind"), JsonConverter(typeof(ParticipantKindConverter))] public string? Kind { get; set; }
     [JsonPropertyName("joinedAt"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? JoinedAt { get; set; }
-    [JsonPropertyName("joined_at"), JsonConverter(typeof(ProtoSecondsConverter))] public DateTimeOffset? JoinedAtSnake { get => null; set => JoinedAt ??= value; }
     [JsonPropertyName("joinedAtMs"), JsonConverter(typeof(ProtoMillisecondsConverter))] public DateTimeOffset? JoinedAtMs { get; set; }
-    [JsonPropertyName("joined_at_ms"), JsonConverter(typeof(ProtoMillisecondsConverter))] public DateTimeOffset? JoinedAtMsSnake { get => null; set => JoinedAtMs ??= value; }
 }
 
 internal sealed class LiveKitTrack
@@ -65,7 +55,6 @@ internal sealed class LiveKitTrack
     [JsonPropertyName("sid")] public string? Sid { get; set; }
     [JsonPropertyName("name")] public string? Name { get; set; }
     [JsonPropertyName("mimeType")] public string? MimeType { get; set; }
-    [JsonPropertyName("mime_type")] public string? MimeTypeSnake { get => null; set => MimeType ??= value; }
     [JsonPropertyName("type"), JsonConverter(typeof(TrackTypeConverter))] public string? Type { get; set; }
     [JsonPropertyName("source"), JsonConverter(typeof(TrackSourceConverter))] public string? Source { get; set; }
 }
@@ -73,23 +62,15 @@ internal sealed class LiveKitTrack
 internal sealed class LiveKitEgress
 {
     [JsonPropertyName("egressId")] public string? EgressId { get; set; }
-    [JsonPropertyName("egress_id")] public string? EgressIdSnake { get => null; set => EgressId ??= value; }
     [JsonPropertyName("roomId")] public string? RoomId { get; set; }
-    [JsonPropertyName("room_id")] public string? RoomIdSnake { get => null; set => RoomId ??= value; }
     [JsonPropertyName("roomName")] public string? RoomName { get; set; }
-    [JsonPropertyName("room_name")] public string? RoomNameSnake { get => null; set => RoomName ??= value; }
     [JsonPropertyName("error")] public string? Error { get; set; }
     [JsonPropertyName("status"), JsonConverter(typeof(EgressStatusConverter))] public string? Status { get; set; }
     [JsonPropertyName("startedAt"), JsonConverter(typeof(ProtoNanosecondsConverter))] public DateTimeOffset? StartedAt { get; set; }
-    [JsonPropertyName("started_at"), JsonConverter(typeof(ProtoNanosecondsConverter))] public DateTimeOffset? StartedAtSnake { get => null; set => StartedAt ??= value; }
     [JsonPropertyName("endedAt"), JsonConverter(typeof(ProtoNanosecondsConverter))] public DateTimeOffset? EndedAt { get; set; }
-    [JsonPropertyName("ended_at"), JsonConverter(typeof(ProtoNanosecondsConverter))] public DateTimeOffset? EndedAtSnake { get => null; set => EndedAt ??= value; }
     [JsonPropertyName("fileResults")] public List<LiveKitFile?>? FileResults { get; set; }
-    [JsonPropertyName("file_results")] public List<LiveKitFile?>? FileResultsSnake { get => null; set => FileResults ??= value; }
     [JsonPropertyName("segmentResults")] public List<LiveKitSegments?>? SegmentResults { get; set; }
-    [JsonPropertyName("segment_results")] public List<LiveKitSegments?>? SegmentResultsSnake { get => null; set => SegmentResults ??= value; }
     [JsonPropertyName("streamResults")] public List<LiveKitStream?>? StreamResults { get; set; }
-    [JsonPropertyName("stream_results")] public List<LiveKitStream?>? StreamResultsSnake { get => null; set => StreamResults ??= value; }
 
     // The deprecated single result.
     [JsonPropertyName("file")] public LiveKitFile? File { get; set; }
@@ -106,11 +87,8 @@ internal sealed class LiveKitFile
 internal sealed class LiveKitSegments
 {
     [JsonPropertyName("playlistLocation")] public string? PlaylistLocation { get; set; }
-    [JsonPropertyName("playlist_location")] public string? PlaylistLocationSnake { get => null; set => PlaylistLocation ??= value; }
     [JsonPropertyName("playlistName")] public string? PlaylistName { get; set; }
-    [JsonPropertyName("playlist_name")] public string? PlaylistNameSnake { get => null; set => PlaylistName ??= value; }
     [JsonPropertyName("livePlaylistLocation")] public string? LivePlaylistLocation { get; set; }
-    [JsonPropertyName("live_playlist_location")] public string? LivePlaylistLocationSnake { get => null; set => LivePlaylistLocation ??= value; }
 }
 
 internal sealed class LiveKitStream
@@ -126,10 +104,8 @@ internal sealed class LiveKitStreams
 internal sealed class LiveKitIngress
 {
     [JsonPropertyName("ingressId")] public string? IngressId { get; set; }
-    [JsonPropertyName("ingress_id")] public string? IngressIdSnake { get => null; set => IngressId ??= value; }
     [JsonPropertyName("name")] public string? Name { get; set; }
     [JsonPropertyName("roomName")] public string? RoomName { get; set; }
-    [JsonPropertyName("room_name")] public string? RoomNameSnake { get => null; set => RoomName ??= value; }
     [JsonPropertyName("state")] public LiveKitIngressState? State { get; set; }
 }
 
@@ -141,6 +117,35 @@ internal sealed class LiveKitIngressState
 [JsonSourceGenerationOptions(Converters = [typeof(WireStringConverter)])]
 [JsonSerializable(typeof(LiveKitWebhookEvent))]
 internal sealed partial class LiveKitWireContext : JsonSerializerContext;
+
+internal static class LiveKitWire
+{
+    public static readonly JsonTypeInfo<LiveKitWebhookEvent> WebhookEvent = (JsonTypeInfo<LiveKitWebhookEvent>)new JsonSerializerOptions(
+        LiveKitWireContext.Default.Options) { TypeInfoResolver = LiveKitWireContext.Default.WithAddedModifier(AddProtoNames) }
+        .GetTypeInfo(typeof(LiveKitWebhookEvent));
+
+    // Each field whose proto name differs from its JSON name is read under both; the JSON name wins when both are sent.
+    private static void AddProtoNames(JsonTypeInfo type)
+    {
+        foreach (var property in type.Kind == JsonTypeInfoKind.Object ? type.Properties.ToArray() : [])
+        {
+            var protoName = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+            if (protoName != property.Name && property is { Get: { } get, Set: { } set })
+            {
+                var alias = type.CreateJsonPropertyInfo(property.PropertyType, protoName);
+                alias.CustomConverter = property.CustomConverter;
+                alias.Set = (target, value) =>
+                {
+                    if (get(target) is null)
+                    {
+                        set(target, value);
+                    }
+                };
+                type.Properties.Add(alias);
+            }
+        }
+    }
+}
 
 /// <summary>protojson writes 64-bit integers as strings and 32-bit ones as numbers, and reads either; so do we.</summary>
 internal sealed class ProtoInt32Converter : ReadOnlyConverter<int?>

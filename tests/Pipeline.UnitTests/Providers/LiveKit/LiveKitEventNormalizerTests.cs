@@ -234,6 +234,10 @@ public class LiveKitEventNormalizerTests
         Assert.Equal("EG_s", snake.Egress!.EgressId);
         Assert.Equal(["s3://b/f.mp4"], snake.Egress.Locations);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1771351901), snake.Participant!.JoinedAt);
+
+        // Both names sent: the JSON name wins, whichever comes first.
+        Assert.Equal("EG_json", NormalizeOk("""{"event":"x","egressInfo":{"egress_id":"EG_proto","egressId":"EG_json"}}""").Egress!.EgressId);
+        Assert.Equal("EG_json", NormalizeOk("""{"event":"x","egressInfo":{"egressId":"EG_json","egress_id":"EG_proto"}}""").Egress!.EgressId);
     }
 
     [Fact]
@@ -279,6 +283,8 @@ public class LiveKitEventNormalizerTests
     [InlineData("{\"event\":\"x\",\"egressInfo\":{\"fileResults\":{}}}", "fileResults must be an array")]
     [InlineData("{\"event\":\"x\",\"egressInfo\":{\"fileResults\":[\"a\"]}}", "fileResults must hold objects")]
     [InlineData("{\"event\":\"x\",\"egressInfo\":{\"fileResults\":[{\"location\":1}]}}", "location must be a string")]
+    [InlineData("{\"event\":\"x\",\"egress_info\":{\"file_results\":[\"a\"]}}", "file_results must hold objects")]
+    [InlineData("{\"event\":\"x\",\"room\":{\"empty_timeout\":\"9999999999\"}}", "empty_timeout out of range")]
     [InlineData("{\"event\":\"x\",\"egressInfo\":{\"status\":true}}", "status must be an enum name or number")]
     [InlineData("{\"event\":\"x\",\"egressInfo\":{\"startedAt\":\"-1\"}}", "startedAt out of range")]
     [InlineData("{\"event\":\"x\",\"ingressInfo\":{\"state\":\"on\"}}", "state must be an object")]
