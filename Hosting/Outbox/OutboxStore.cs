@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -55,16 +56,18 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
     {
         var entity = context.Model.FindEntityType(typeof(OutboxMessage))!;
         var table = context.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
-        // The table name comes from the model, never from input; the values are parameters.
+        // The table name comes from the model and the limit is a number, never input; the other values are parameters. The
+        // limit is written out so that a generic plan (with Max Auto Prepare) still knows the claim is small: with a
+        // parameter it planned a hash join over a scan of the whole table (0.2 s a claim at 140,000 rows, not 2 ms).
         var sql = $$"""
           UPDATE {{table}} AS o SET "LockedBy" = {0}, "LockedUntil" = {1}
           FROM (SELECT "Id" FROM {{table}}
                 WHERE "SentAt" IS NULL AND ("LockedUntil" IS NULL OR "LockedUntil" < {2})
-                ORDER BY "CreatedAt" LIMIT {3} FOR UPDATE SKIP LOCKED) AS c
+                ORDER BY "CreatedAt" LIMIT {{batchSize.ToString(CultureInfo.InvariantCulture)}} FOR UPDATE SKIP LOCKED) AS c
           WHERE o."Id" = c."Id"
           RETURNING o.*
           """;
-        var rows = await db.Outbox.FromSqlRaw(sql, token, until, now, batchSize)
+        var rows = await db.Outbox.FromSqlRaw(sql, token, until, now)
             .AsNoTracking()
             .ToListAsync(cancellationToken);
         rows.Sort((a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
