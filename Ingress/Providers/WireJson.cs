@@ -37,7 +37,7 @@ public static class WireJson
             return false;
         }
 
-        var json = rawBody.StartsWith("\uFEFF"u8) ? rawBody["\uFEFF"u8.Length..] : rawBody;
+        var json = WithoutBom(rawBody);
         if (RootError(json) is { } rootError)
         {
             error = rootError;
@@ -69,28 +69,41 @@ public static class WireJson
     public static string? TooLong(string? value, string name, int maxLength) =>
         value is not null && value.Length > maxLength ? $"{name} is longer than {maxLength} characters" : null;
 
-    // The root's kind is told before the typed read, which would report "[…]" as a value of the wrong kind.
-    private static string? RootError(ReadOnlySpan<byte> json)
+    /// <summary>The body without a leading UTF-8 byte order mark.</summary>
+    public static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> body) => body.StartsWith("\uFEFF"u8) ? body["\uFEFF"u8.Length..] : body;
+
+    /// <summary>
+    /// The kind of the first token of <paramref name="json"/>, or <see cref="JsonTokenType.None"/> when it is not valid
+    /// JSON; with <paramref name="wholeValue"/>, read to the end: None unless it is exactly one valid value.
+    /// </summary>
+    public static JsonTokenType FirstToken(ReadOnlySpan<byte> json, bool wholeValue)
     {
         try
         {
             var reader = new Utf8JsonReader(json);
-            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            if (!reader.Read())
             {
-                return null;
+                return JsonTokenType.None;
             }
 
-            while (reader.Read())
+            var first = reader.TokenType;
+            while (wholeValue && reader.Read())
             {
             }
 
-            return "body is not a json object";
+            return first;
         }
         catch (JsonException)
         {
-            return "invalid json";
+            return JsonTokenType.None;
         }
     }
+
+    // The root's kind is told before the typed read, which would report "[…]" as a value of the wrong kind.
+    private static string? RootError(ReadOnlySpan<byte> json) =>
+        FirstToken(json, wholeValue: false) == JsonTokenType.StartObject ? null
+        : FirstToken(json, wholeValue: true) == JsonTokenType.None ? "invalid json"
+        : "body is not a json object";
 
     private static string Describe(JsonException exception, JsonTypeInfo wire)
     {

@@ -63,28 +63,8 @@ public static class GenericEventNormalizer
     private static bool IsForm(string scheme, string? contentType) =>
         scheme is SourceSchemes.Slack or SourceSchemes.GitHub && SourceSchemes.IsMediaType(contentType, "application/x-www-form-urlencoded");
 
-    // One JSON value of any kind, as the seed's receiver's request.json() takes; the reader validates as it goes.
-    private static bool IsJson(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body.StartsWith("\uFEFF"u8) ? body["\uFEFF"u8.Length..] : body);
-            if (!reader.Read())
-            {
-                return false;
-            }
-
-            while (reader.Read())
-            {
-            }
-
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
+    // One JSON value of any kind, as the seed's receiver's request.json() takes.
+    private static bool IsJson(ReadOnlySpan<byte> body) => WireJson.FirstToken(WireJson.WithoutBom(body), wholeValue: true) != JsonTokenType.None;
 
     private static (string? EventType, string? Id) ReadEvent(string scheme, ReadOnlySpan<byte> body, IHeaderDictionary headers, string? contentType)
     {
@@ -124,7 +104,7 @@ public static class GenericEventNormalizer
 
     private static JsonDocument? TryParseObject(ReadOnlySpan<byte> body)
     {
-        var json = body.StartsWith("\uFEFF"u8) ? body["\uFEFF"u8.Length..] : body;
+        var json = WireJson.WithoutBom(body);
         if (json.IsEmpty)
         {
             return null;
