@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Pipeline.Persistence;
+using Pipeline.Persistence.Ingress;
 
 namespace Pipeline.IntegrationTests.Infrastructure;
 
@@ -29,6 +31,17 @@ public sealed class ScratchDatabase : IAsyncDisposable
         ["Database:Provider"] = nameof(DatabaseProvider.PostgreSql),
         [$"ConnectionStrings:{connectionName}"] = new NpgsqlConnectionStringBuilder(_server) { Database = _name }.ConnectionString,
     }).Build();
+
+    /// <summary>Ingress's database context on this database, registered as Ingress registers it.</summary>
+    public IServiceCollection IngressServices()
+    {
+        var configuration = Configuration("Ingress");
+        return new ServiceCollection()
+            .AddSingleton(configuration)
+            .AddLogging()
+            .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
+                configuration, "Ingress", IngressDbContext.MigrationsHistoryTable);
+    }
 
     public async ValueTask DisposeAsync()
     {

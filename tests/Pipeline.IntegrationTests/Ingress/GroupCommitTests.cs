@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Pipeline.Hosting.Batching;
@@ -27,12 +26,7 @@ public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await ScratchDatabase.CreateAsync(services.Postgres, "gc");
-        var configuration = _database.Configuration("Ingress");
-        _provider = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
-                configuration, "Ingress", IngressDbContext.MigrationsHistoryTable)
+        _provider = _database.IngressServices()
             .AddSingleton<OutboxSignal<IngressDbContext>>()
             .AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection)
             .AddSingleton<ReceiptWriter>()

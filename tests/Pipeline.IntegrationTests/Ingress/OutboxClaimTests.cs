@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Hosting.Outbox;
 using Pipeline.IntegrationTests.Infrastructure;
@@ -23,12 +22,7 @@ public sealed class OutboxClaimTests(TestServices services) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await ScratchDatabase.CreateAsync(services.Postgres, "claim");
-        var configuration = _database.Configuration("Ingress");
-        _provider = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
-                configuration, "Ingress", IngressDbContext.MigrationsHistoryTable)
+        _provider = _database.IngressServices()
             .AddScoped<OutboxStore<IngressDbContext>>()
             .BuildServiceProvider();
         await _provider.PrepareDatabaseAsync<IngressDbContext>();
