@@ -342,6 +342,32 @@ cpu_snapshot() {
     header == 2 && NF >= 12 { printf "    pid %s %s: %s%% CPU, RSS %.0f MB\n", $1, $12, $9, $6 / 1024 }' || true
 }
 
+# CPU time (clock ticks) used so far by Ingress, Sandboxes, Credits, PostgreSQL, RabbitMQ and the whole machine, in that
+# order: two snapshots and an event count give the milliseconds of CPU each part spends per event, a figure that moves
+# far less between runs than a rate on a shared two-core machine.
+cpu_ticks() {
+  local p t part parts=()
+  for part in "${pid_of[ingress]}" "${pid_of[sandboxes]}" "${pid_of[credits]}" \
+    "$(pgrep -x postgres | tr '\n' ' ')" "$(pgrep -f beam.smp | tr '\n' ' ')"; do
+    t=0
+    for p in $part; do
+      [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    parts+=("$t")
+  done
+  parts+=("$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)")
+  echo "${parts[*]}"
+}
+# cpu_per_event BEFORE AFTER EVENTS: "Ingress 0.41, Sandboxes 0.23, … ms"
+cpu_per_event() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    split("Ingress Sandboxes Credits PostgreSQL RabbitMQ machine", name, " ")
+    for (i = 1; i <= 6; i++) printf "%s%s %.2f", (i > 1 ? ", " : ""), name[i], (n > 0 ? (y[i] - x[i]) * 1000 / hz / n : 0)
+    printf " ms"
+  }'
+}
+
 echo "Pipeline end-to-end benchmark, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown); RabbitMQ $rabbit_version, PostgreSQL: $pg_settings"
 echo "  services: Release builds, one process each, logging at ${log_level:-the default of their appsettings.json (Information)}, to files"
@@ -524,6 +550,8 @@ sustained() {
   echo "3. $label: ${e2e_seconds}s, $rate_desc, consumers running"
   printf '   %6s %10s %10s %10s\n' "t (s)" accepted applied backlog
   t0=$SECONDS
+  local ticks0
+  ticks0=$(cpu_ticks)
   local connections=32
   ((e2e_rate == 0)) || connections=$rate_connections
   load "$ingress_port" "$work/e2e.tsv" "$e2e_seconds" "$connections" "$e2e_rate" 0
@@ -562,6 +590,8 @@ sustained() {
   else
     line+=", $left still to apply ${e2e_drain_timeout}s after the load"
   fi
+  # From the start of the load until all was applied, per accepted event.
+  line+="; CPU per event: $(cpu_per_event "$ticks0" "$(cpu_ticks)" "$acc")"
   echo "   $line"
   e2e_results+=("$line")
   e2e_applied+=("$(per_s "$app" "$load_us")")
