@@ -61,7 +61,7 @@ public static class StandardWebhooksVerifier
             return VerificationResult.Invalid(GenericReasons.MissingTimestamp);
         }
 
-        // Parsed before the secrets and signatures are looked at, as the end does again: a bad timestamp is told first.
+        // Parsed here and again at the end: a malformed timestamp is reported before anything about secrets or signatures.
         if (!Signatures.TryParseUnixSeconds(timestampText, allowFraction: false, out _))
         {
             return VerificationResult.Invalid(GenericReasons.MalformedTimestamp, StatusCodes.Status400BadRequest);
