@@ -1,4 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Pipeline.Persistence.Inbox;
 
@@ -18,11 +21,22 @@ public static class Inbox
     /// an earlier attempt prepared each time it is called; it is called with no indexes when every message turned out
     /// applied meanwhile); any other refusal is thrown: one write per attempt, the bus's retry policy decides about the next.
     /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the inbox rows are inserted first, in one statement (<c>ON CONFLICT DO NOTHING RETURNING</c>), in
+    /// the caller's transaction or one of its own that it commits: what the statement returns is what this transaction
+    /// applies. A redelivery being applied concurrently holds its row's key until it ends, so the statement waits for
+    /// it and then skips the message or takes it; nothing is tried twice. A refused commit is thrown.
+    /// </remarks>
     /// <returns>For each message: true when its effect was applied now, false when it was applied before or skipped.</returns>
     public static async Task<bool[]> ApplyBatchOnceAsync(
         DbContext db, IReadOnlyList<Guid> messageIds, string consumer,
         Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyCollection<int>>> applyEffects, CancellationToken cancellationToken)
     {
+        if (db.Database.IsNpgsql())
+        {
+            return await ApplyOnPostgreSqlAsync(db, messageIds, consumer, applyEffects, cancellationToken);
+        }
+
         var inbox = db.Set<InboxMessage>();
         var ids = messageIds.Distinct().ToList();
         var processed = await ProcessedAsync(inbox, consumer, ids, cancellationToken);
@@ -74,6 +88,77 @@ public static class Inbox
                 }
             }
         }
+    }
+
+    private static async Task<bool[]> ApplyOnPostgreSqlAsync(
+        DbContext db, IReadOnlyList<Guid> messageIds, string consumer,
+        Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyCollection<int>>> applyEffects, CancellationToken cancellationToken)
+    {
+        var table = Table(db);
+        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        // A refused statement aborts the whole transaction anyway: no savepoint round trips around SaveChanges.
+        db.Database.AutoSavepointsEnabled = false;
+
+        // Sorted, so that two transactions inserting overlapping messages take their keys in the same order.
+        var ids = messageIds.Distinct().Order().ToArray();
+        var inserted = new HashSet<Guid>(ids.Length);
+        await using (var insert = PostgreSqlArrays.Command(db, $"""
+            INSERT INTO {table} ("MessageId", "Consumer", "ProcessedAt") SELECT unnest($1), $2, $3
+            ON CONFLICT DO NOTHING RETURNING "MessageId"
+            """))
+        {
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
+            insert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = DateTime.UtcNow });
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add(reader.GetGuid(0));
+            }
+        }
+
+        var applied = new bool[messageIds.Count];
+        var indexes = new List<int>(inserted.Count);
+        for (var i = 0; i < messageIds.Count; i++)
+        {
+            if (inserted.Remove(messageIds[i])) // the first of a message's copies in the batch
+            {
+                applied[i] = true;
+                indexes.Add(i);
+            }
+        }
+
+        if (indexes.Count > 0)
+        {
+            var skipped = await applyEffects(indexes, cancellationToken);
+            if (skipped.Count > 0)
+            {
+                foreach (var i in skipped)
+                {
+                    applied[i] = false;
+                }
+
+                await using var delete = PostgreSqlArrays.Command(db, $"""DELETE FROM {table} WHERE "Consumer" = $1 AND "MessageId" = ANY($2)""");
+                delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
+                delete.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = skipped.Select(i => messageIds[i]).ToArray() });
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        if (own is not null)
+        {
+            await own.CommitAsync(cancellationToken);
+        }
+
+        return applied;
+    }
+
+    private static string Table(DbContext db)
+    {
+        var entity = db.Model.FindEntityType(typeof(InboxMessage)) ?? throw new InvalidOperationException($"{db.GetType().Name} has no inbox (MapInbox).");
+        return db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
     }
 
     private static async Task<HashSet<Guid>> ProcessedAsync(DbSet<InboxMessage> inbox, string consumer, List<Guid> ids, CancellationToken cancellationToken) =>

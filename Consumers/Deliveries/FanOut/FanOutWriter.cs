@@ -47,8 +47,8 @@ public sealed class FanOutWriter(IServiceScopeFactory scopes, IOptionsMonitor<Gr
         bool[] applied;
         try
         {
-            // The inbox rows and events are saved by the inbox (a refused save rolls back to its savepoint and is tried
-            // again), then the deliveries are inserted after their events, then all of it commits at once.
+            // The inbox rows and events are saved by the inbox, then the deliveries are inserted after their events, then
+            // all of it commits at once.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             applied = await batch.ApplyOnceAsync(async (indexes, ct) =>
             {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Ingress;
+using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.IntegrationTests.Infrastructure;
 
@@ -41,6 +42,17 @@ public sealed class ScratchDatabase : IAsyncDisposable
             .AddLogging()
             .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
                 configuration, "Ingress", IngressDbContext.MigrationsHistoryTable);
+    }
+
+    /// <summary>The Sandboxes service's database context on this database, registered as the service registers it.</summary>
+    public IServiceCollection SandboxesServices()
+    {
+        var configuration = Configuration("Sandboxes");
+        return new ServiceCollection()
+            .AddSingleton(configuration)
+            .AddLogging()
+            .AddPipelineDbContext<SandboxesDbContext, SqliteSandboxesDbContext, PostgreSqlSandboxesDbContext, SqlServerSandboxesDbContext>(
+                configuration, "Sandboxes", SandboxesDbContext.MigrationsHistoryTable);
     }
 
     public async ValueTask DisposeAsync()
