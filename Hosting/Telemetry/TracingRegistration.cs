@@ -11,9 +11,10 @@ public static class TracingRegistration
 {
     /// <summary>
     /// OpenTelemetry tracing for ASP.NET Core requests, MassTransit and the "Pipeline" spans. Spans are always made,
-    /// so log lines carry trace ids and the trace crosses the outbox and the broker; they are exported over OTLP only
-    /// when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or <c>Telemetry:OtlpEndpoint</c> is set. The standard
-    /// <c>OTEL_*</c> variables (protocol, headers, sampler, batch delay) apply as usual.
+    /// so log lines carry trace ids and the trace crosses the outbox and the broker; they are recorded and exported
+    /// over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or <c>Telemetry:OtlpEndpoint</c> is set. The standard
+    /// <c>OTEL_*</c> variables (protocol, headers, sampler, batch delay) apply as usual. Without an exporter every span
+    /// is sampled out: it still has its ids and carries its trace on, but no tags or events are gathered for nobody.
     /// </summary>
     public static WebApplicationBuilder AddPipelineTracing(this WebApplicationBuilder builder)
     {
@@ -34,6 +35,10 @@ public static class TracingRegistration
                 else if (!string.IsNullOrWhiteSpace(fromSection) && Uri.TryCreate(fromSection, UriKind.Absolute, out var endpoint))
                 {
                     tracing.AddOtlpExporter(o => o.Endpoint = ForTraces(endpoint, o.Protocol));
+                }
+                else
+                {
+                    tracing.SetSampler(new AlwaysOffSampler());
                 }
             });
         return builder;
