@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Batching;
 using Pipeline.Messages.Sandboxes;
+using Pipeline.Persistence;
 using Pipeline.Persistence.Sandboxes;
 
 namespace Pipeline.Consumers.Sandboxes;
@@ -24,7 +25,9 @@ public sealed class SandboxLifecycleWriter(IServiceScopeFactory scopes, IOptions
     public Task<SandboxChange> ApplyAsync(Guid messageId, SandboxLifecycleEventV1 e, bool retry, CancellationToken cancellationToken) =>
         SubmitAsync((messageId, e), cancellationToken, alone: retry);
 
-    // Those left out were applied before: their change stays default, Applied false.
+    // Those left out were applied before: their change stays default, Applied false. On PostgreSQL the sandboxes are
+    // read untracked and written set-based (one insert of the new ones, one update of the others where their version is
+    // still the one read, else the batch fails as EF's concurrency check would fail it); elsewhere they are tracked.
     protected override async Task WriteAsync(InboxBatch batch, CancellationToken cancellationToken) =>
         await batch.ApplyOnceAsync(async (indexes, ct) =>
         {
@@ -34,8 +37,12 @@ public sealed class SandboxLifecycleWriter(IServiceScopeFactory scopes, IOptions
             }
 
             var db = batch.Db;
+            var setBased = db.Database.IsNpgsql();
             var ids = indexes.Select(i => batch.Items[i].Event.SandboxId).Distinct().ToList();
-            var sandboxes = await db.Sandboxes.Where(s => ids.Contains(s.SandboxId)).ToDictionaryAsync(s => s.SandboxId, StringComparer.Ordinal, ct);
+            var sandboxes = await (setBased ? db.Sandboxes.AsNoTracking() : db.Sandboxes)
+                .Where(s => ids.Contains(s.SandboxId)).ToDictionaryAsync(s => s.SandboxId, StringComparer.Ordinal, ct);
+            var read = sandboxes.Values.Select(s => (Row: s, Read: (object)s.Version)).ToList();
+            var added = new List<Sandbox>();
             var now = DateTime.UtcNow;
             foreach (var i in indexes)
             {
@@ -46,11 +53,25 @@ public sealed class SandboxLifecycleWriter(IServiceScopeFactory scopes, IOptions
                 after.Version++;
                 if (current is null)
                 {
-                    db.Sandboxes.Add(after);
+                    added.Add(after);
                     sandboxes[e.SandboxId] = after;
                 }
 
                 batch.Results[i] = new SandboxChange(true, before, after.State, after.BilledRunningSeconds);
+            }
+
+            if (!setBased)
+            {
+                db.Sandboxes.AddRange(added);
+                return [];
+            }
+
+            await PostgreSqlArrays.InsertAsync(db, added, ct);
+            var updated = await PostgreSqlArrays.UpdateAsync(db, read, ct);
+            if (updated != read.Count)
+            {
+                throw new DbUpdateConcurrencyException(
+                    $"{read.Count - updated} of {read.Count} sandboxes changed since they were read (another replica applied an event first).");
             }
 
             return [];

@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pipeline.IntegrationTests.Infrastructure;
+using Pipeline.Persistence;
+using Pipeline.Persistence.Sandboxes;
+
+namespace Pipeline.IntegrationTests.Sandboxes;
+
+/// <summary>
+/// Set-based writes of whole entities (<see cref="PostgreSqlArrays.InsertAsync"/>, <see cref="PostgreSqlArrays.UpdateAsync"/>)
+/// on a real PostgreSQL, with the sandbox registry's rows: every column round-trips, nulls included, and an update
+/// leaves a row alone when its version moved since it was read.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class SetBasedRowsTests(TestServices services) : IAsyncLifetime
+{
+    private ScratchDatabase _database = null!;
+    private ServiceProvider _provider = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await ScratchDatabase.CreateAsync(services.Postgres, "rows");
+        _provider = _database.SandboxesServices().BuildServiceProvider();
+        await _provider.PrepareDatabaseAsync<SandboxesDbContext>();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _provider.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Inserted_rows_read_back_column_for_column_and_a_moved_version_is_not_overwritten()
+    {
+        var at = new DateTime(2026, 12, 2, 10, 11, 12, 345, DateTimeKind.Utc);
+        var full = new Sandbox
+        {
+            SandboxId = "sbx-full", State = "paused", TemplateId = "tpl", TeamId = "team", BuildId = "build", ExecutionId = "exec",
+            Metadata = """{"a":"b"}""", CreatedAt = at, StateChangedAt = at.AddSeconds(1), LastEventAt = at.AddSeconds(2),
+            RunningSince = at.AddSeconds(3), PausedAt = at.AddSeconds(4), KilledAt = at.AddSeconds(5), BilledRunningSeconds = 12.5,
+            EventCount = 7, History = "[]", UpdatedAt = at.AddSeconds(6), StaleAt = at.AddSeconds(7), Version = 3,
+        };
+        var sparse = new Sandbox { SandboxId = "sbx-sparse", State = "running", StateChangedAt = at, LastEventAt = at, UpdatedAt = at, Version = 1 };
+        var other = new Sandbox { SandboxId = "sbx-other", State = "running", StateChangedAt = at, LastEventAt = at, UpdatedAt = at, Version = 1 };
+        await WriteAsync(db => PostgreSqlArrays.InsertAsync(db, [full, sparse, other], CancellationToken.None));
+
+        var stored = await ReadAsync();
+        Assert.Equivalent(full, stored["sbx-full"], strict: true);
+        Assert.Equivalent(sparse, stored["sbx-sparse"], strict: true);
+
+        // sbx-other moved on (another writer) after it was read at version 1.
+        await WriteAsync(db => db.Sandboxes.Where(s => s.SandboxId == "sbx-other").ExecuteUpdateAsync(u => u.SetProperty(s => s.Version, 2)));
+        full.State = "killed";
+        full.Version = 4;
+        sparse.EventCount = 1;
+        sparse.Metadata = "{}";
+        sparse.Version = 2;
+        other.State = "killed";
+        other.Version = 2;
+        var updated = 0;
+        await WriteAsync(async db => updated = await PostgreSqlArrays.UpdateAsync(db, [(full, 3), (sparse, 1), (other, 1)], CancellationToken.None));
+
+        Assert.Equal(2, updated);
+        stored = await ReadAsync();
+        Assert.Equivalent(full, stored["sbx-full"], strict: true);
+        Assert.Equivalent(sparse, stored["sbx-sparse"], strict: true);
+        Assert.Equal("running", stored["sbx-other"].State);
+    }
+
+    private async Task WriteAsync(Func<SandboxesDbContext, Task> write)
+    {
+        await using var scope = _provider.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SandboxesDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(); // as a writer calls them: in its transaction
+        await write(db);
+        await transaction.CommitAsync();
+    }
+
+    private async Task<Dictionary<string, Sandbox>> ReadAsync()
+    {
+        await using var scope = _provider.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<SandboxesDbContext>().Sandboxes.AsNoTracking().ToDictionaryAsync(s => s.SandboxId);
+    }
+}
