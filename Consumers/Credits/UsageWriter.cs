@@ -233,7 +233,7 @@ public sealed class UsageWriter(
         value is null || value.Length <= length ? value : value[..length];
 
     /// <summary>
-    /// A batch's new ledger entries and log rows and its changed balances, written on PostgreSQL in one statement over
+    /// A batch's new ledger entries and log rows and its changed accounts, written on PostgreSQL in one statement over
     /// arrays each (<see cref="PostgreSqlArrays"/>). Accounts are read untracked; a balance is updated only where the
     /// account's version is still the one read, else the batch fails as EF's concurrency check would fail it. New
     /// accounts, a log row recorded by an earlier failed attempt and alerts stay tracked entities, saved with the inbox rows.
@@ -263,103 +263,22 @@ public sealed class UsageWriter(
 
         public async Task WriteAsync(CreditsDbContext db, CancellationToken cancellationToken)
         {
+            var changed = _loaded.Where(a => a.Key.Version != a.Value).Select(a => (a.Key, (object)a.Value)).ToList();
             try
             {
-                await InsertLedgerAsync(db, cancellationToken);
-                await InsertLogsAsync(db, cancellationToken);
-                await UpdateAccountsAsync(db, cancellationToken);
+                await PostgreSqlArrays.InsertAsync(db, Ledger, cancellationToken);
+                await PostgreSqlArrays.InsertAsync(db, Logs, cancellationToken);
+                var updated = await PostgreSqlArrays.UpdateAsync(db, changed, cancellationToken);
+                if (updated != changed.Count)
+                {
+                    throw new DbUpdateConcurrencyException(
+                        $"{changed.Count - updated} of {changed.Count} accounts changed since they were read (another replica deducted first).");
+                }
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
                 // Another replica deducted the same request id (or took the same sequence) first.
                 throw new DbUpdateException($"The deductions were refused: {ex.MessageText}", ex);
-            }
-        }
-
-        private async Task InsertLedgerAsync(CreditsDbContext db, CancellationToken cancellationToken)
-        {
-            if (Ledger.Count == 0)
-            {
-                return;
-            }
-
-            await using var insert = PostgreSqlArrays.Command(db, """
-                INSERT INTO credits_ledger ("Id", "UserId", "Sequence", "Kind", "Amount", "BalanceAfter", "Uncovered", "Reference", "Model", "Quota", "MessageId", "OccurredAt", "CreatedAt")
-                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                """);
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Id));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.UserId));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Sequence));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Kind));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Amount));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.BalanceAfter));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Uncovered));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Reference));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Model));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.Quota));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.MessageId));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.OccurredAt));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Ledger, l => l.CreatedAt));
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        private async Task InsertLogsAsync(CreditsDbContext db, CancellationToken cancellationToken)
-        {
-            if (Logs.Count == 0)
-            {
-                return;
-            }
-
-            await using var insert = PostgreSqlArrays.Command(db, """
-                INSERT INTO credits_webhook_logs ("MessageId", "EventId", "UserId", "Status", "Error", "ReceiptId", "LedgerEntryId", "ProcessedAt")
-                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8)
-                """);
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.MessageId));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.EventId));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.UserId));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.Status));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.Error));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.ReceiptId));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.LedgerEntryId));
-            insert.Parameters.Add(PostgreSqlArrays.Column(Logs, l => l.ProcessedAt));
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        private async Task UpdateAccountsAsync(CreditsDbContext db, CancellationToken cancellationToken)
-        {
-            var changed = _loaded.Where(a => a.Key.Version != a.Value).ToList();
-            if (changed.Count == 0)
-            {
-                return;
-            }
-
-            await using var update = PostgreSqlArrays.Command(db, """
-                UPDATE credits_accounts AS a
-                SET "Balance" = u.balance, "IsLow" = u.is_low, "IsExhausted" = u.is_exhausted, "LowNotifiedAt" = u.low_notified_at,
-                    "ExhaustedNotifiedAt" = u.exhausted_notified_at, "LastSequence" = u.last_sequence, "Username" = u.username,
-                    "LastUsageAt" = u.last_usage_at, "UpdatedAt" = u.updated_at, "Version" = u.version
-                FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                    AS u(user_id, read_version, balance, is_low, is_exhausted, low_notified_at, exhausted_notified_at, last_sequence,
-                         username, last_usage_at, updated_at, version)
-                WHERE a."UserId" = u.user_id AND a."Version" = u.read_version
-                """);
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.UserId));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Value));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.Balance));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.IsLow));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.IsExhausted));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.LowNotifiedAt));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.ExhaustedNotifiedAt));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.LastSequence));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.Username));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.LastUsageAt));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.UpdatedAt));
-            update.Parameters.Add(PostgreSqlArrays.Column(changed, a => a.Key.Version));
-            var updated = await update.ExecuteNonQueryAsync(cancellationToken);
-            if (updated != changed.Count)
-            {
-                throw new DbUpdateConcurrencyException(
-                    $"{changed.Count - updated} of {changed.Count} accounts changed since they were read (another replica deducted first).");
             }
         }
     }
