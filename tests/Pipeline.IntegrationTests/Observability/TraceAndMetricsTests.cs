@@ -82,6 +82,11 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
             m => m.Contains($"pipeline_dead_letters{{queue=\"{ProbeQueue}\"}} 2"), Deadline, "the probe queue's dead letters", pipeline.Diagnostics);
         Assert.Contains("pipeline_webhooks_accepted_total{provider=\"e2b\",outcome=\"new\"} 2", ingressMetrics);
         Assert.Contains("pipeline_outbox_publish_seconds_count{context=\"IngressDbContext\"} 2", ingressMetrics);
+
+        // Requests are counted once, by prometheus-net; ASP.NET Core's own request and memory-pool meters are not exported.
+        Assert.Contains("http_request_duration_seconds_count{", ingressMetrics);
+        Assert.DoesNotContain("http_server_request_duration", ingressMetrics);
+        Assert.DoesNotContain("memory_pool", ingressMetrics);
     }
 
     /// <summary>A dead-letter queue with messages in it, made through the management API as MassTransit would leave one.</summary>
