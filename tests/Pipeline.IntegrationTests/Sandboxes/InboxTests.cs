@@ -1,7 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Pipeline.IntegrationTests.Infrastructure;
-using Pipeline.Persistence;
 using Pipeline.Persistence.Inbox;
 using Pipeline.Persistence.Sandboxes;
 
@@ -14,25 +12,10 @@ namespace Pipeline.IntegrationTests.Sandboxes;
 /// could not insert.
 /// </summary>
 [Collection(PipelineCollection.Name)]
-public sealed class InboxTests(TestServices services) : IAsyncLifetime
+public sealed class InboxTests(TestServices services) : SandboxesScratchTests(services, "inbox")
 {
     private const string Consumer = "tests.inbox";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private ScratchDatabase _database = null!;
-    private ServiceProvider _provider = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await ScratchDatabase.CreateAsync(services.Postgres, "inbox");
-        _provider = _database.SandboxesServices().BuildServiceProvider();
-        await _provider.PrepareDatabaseAsync<SandboxesDbContext>();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _provider.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_message_is_applied_once_across_its_copies_in_a_batch_and_a_later_redelivery()
@@ -113,11 +96,8 @@ public sealed class InboxTests(TestServices services) : IAsyncLifetime
         return (release, holding.Task, batch);
     }
 
-    private async Task<bool[]> ApplyAsync(IReadOnlyList<Guid> ids, IReadOnlyCollection<int>? skip = null, Func<Task>? hold = null)
-    {
-        await using var scope = _provider.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SandboxesDbContext>();
-        return await Inbox.ApplyBatchOnceAsync(db, ids, Consumer, async (indexes, _) =>
+    private Task<bool[]> ApplyAsync(IReadOnlyList<Guid> ids, IReadOnlyCollection<int>? skip = null, Func<Task>? hold = null) =>
+        WithContextAsync(db => Inbox.ApplyBatchOnceAsync(db, ids, Consumer, async (indexes, _) =>
         {
             foreach (var i in indexes.Except(skip ?? []))
             {
@@ -130,32 +110,19 @@ public sealed class InboxTests(TestServices services) : IAsyncLifetime
             }
 
             return skip ?? [];
-        }, CancellationToken.None);
-    }
+        }, CancellationToken.None));
 
     /// <summary>Until a session of this database waits for a lock: the second batch is blocked on the first one's rows.</summary>
-    private Task WaitForLockWaitAsync() => Eventually.WaitAsync(async () =>
-    {
-        await using var scope = _provider.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SandboxesDbContext>();
-        return await db.Database.SqlQueryRaw<int>(
+    private Task WaitForLockWaitAsync() => Eventually.WaitAsync(() => WithContextAsync(db => db.Database.SqlQueryRaw<int>(
             "SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-            .SingleAsync();
-    }, n => n > 0, Deadline, "the second batch to wait for the first one's inbox rows");
+            .SingleAsync()),
+        n => n > 0, Deadline, "the second batch to wait for the first one's inbox rows");
 
-    private async Task<string[]> EffectsAsync()
-    {
-        await using var scope = _provider.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SandboxesDbContext>();
-        return [.. (await db.Sandboxes.Select(s => s.SandboxId).ToListAsync()).Order(StringComparer.Ordinal)];
-    }
+    private Task<string[]> EffectsAsync() => WithContextAsync(async db =>
+        (await db.Sandboxes.Select(s => s.SandboxId).ToListAsync()).Order(StringComparer.Ordinal).ToArray());
 
-    private async Task<string[]> InboxAsync()
-    {
-        await using var scope = _provider.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SandboxesDbContext>();
-        return [.. (await db.Inbox.Where(m => m.Consumer == Consumer).Select(m => m.MessageId).ToListAsync()).Select(id => id.ToString()).Order(StringComparer.Ordinal)];
-    }
+    private Task<string[]> InboxAsync() => WithContextAsync(async db =>
+        (await db.Inbox.Where(m => m.Consumer == Consumer).Select(m => m.MessageId).ToListAsync()).Select(id => id.ToString()).Order(StringComparer.Ordinal).ToArray());
 
     private static string[] Names(params Guid[] ids) => [.. ids.Select(id => id.ToString()).Order(StringComparer.Ordinal)];
 }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Pipeline.IntegrationTests.Infrastructure;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Sandboxes;
@@ -12,24 +11,8 @@ namespace Pipeline.IntegrationTests.Sandboxes;
 /// leaves a row alone when its version moved since it was read.
 /// </summary>
 [Collection(PipelineCollection.Name)]
-public sealed class SetBasedRowsTests(TestServices services) : IAsyncLifetime
+public sealed class SetBasedRowsTests(TestServices services) : SandboxesScratchTests(services, "rows")
 {
-    private ScratchDatabase _database = null!;
-    private ServiceProvider _provider = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await ScratchDatabase.CreateAsync(services.Postgres, "rows");
-        _provider = _database.SandboxesServices().BuildServiceProvider();
-        await _provider.PrepareDatabaseAsync<SandboxesDbContext>();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _provider.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Inserted_rows_read_back_column_for_column_and_a_moved_version_is_not_overwritten()
     {
@@ -68,18 +51,13 @@ public sealed class SetBasedRowsTests(TestServices services) : IAsyncLifetime
         Assert.Equal("running", stored["sbx-other"].State);
     }
 
-    private async Task WriteAsync(Func<SandboxesDbContext, Task> write)
+    private Task WriteAsync(Func<SandboxesDbContext, Task> write) => WithContextAsync(async db =>
     {
-        await using var scope = _provider.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SandboxesDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(); // as a writer calls them: in its transaction
         await write(db);
         await transaction.CommitAsync();
-    }
+        return true;
+    });
 
-    private async Task<Dictionary<string, Sandbox>> ReadAsync()
-    {
-        await using var scope = _provider.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<SandboxesDbContext>().Sandboxes.AsNoTracking().ToDictionaryAsync(s => s.SandboxId);
-    }
+    private Task<Dictionary<string, Sandbox>> ReadAsync() => WithContextAsync(db => db.Sandboxes.AsNoTracking().ToDictionaryAsync(s => s.SandboxId));
 }
