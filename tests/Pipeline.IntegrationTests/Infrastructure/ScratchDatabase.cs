@@ -34,25 +34,26 @@ public sealed class ScratchDatabase : IAsyncDisposable
     }).Build();
 
     /// <summary>Ingress's database context on this database, registered as Ingress registers it.</summary>
-    public IServiceCollection IngressServices()
-    {
-        var configuration = Configuration("Ingress");
-        return new ServiceCollection()
-            .AddSingleton(configuration)
-            .AddLogging()
-            .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
-                configuration, "Ingress", IngressDbContext.MigrationsHistoryTable);
-    }
+    public IServiceCollection IngressServices() =>
+        Services<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
+            "Ingress", IngressDbContext.MigrationsHistoryTable);
 
     /// <summary>The Sandboxes service's database context on this database, registered as the service registers it.</summary>
-    public IServiceCollection SandboxesServices()
+    public IServiceCollection SandboxesServices() =>
+        Services<SandboxesDbContext, SqliteSandboxesDbContext, PostgreSqlSandboxesDbContext, SqlServerSandboxesDbContext>(
+            "Sandboxes", SandboxesDbContext.MigrationsHistoryTable);
+
+    private IServiceCollection Services<TContext, TSqlite, TPostgreSql, TSqlServer>(string connectionName, string historyTable)
+        where TContext : PipelineDbContext
+        where TSqlite : TContext
+        where TPostgreSql : TContext
+        where TSqlServer : TContext
     {
-        var configuration = Configuration("Sandboxes");
+        var configuration = Configuration(connectionName);
         return new ServiceCollection()
             .AddSingleton(configuration)
             .AddLogging()
-            .AddPipelineDbContext<SandboxesDbContext, SqliteSandboxesDbContext, PostgreSqlSandboxesDbContext, SqlServerSandboxesDbContext>(
-                configuration, "Sandboxes", SandboxesDbContext.MigrationsHistoryTable);
+            .AddPipelineDbContext<TContext, TSqlite, TPostgreSql, TSqlServer>(configuration, connectionName, historyTable);
     }
 
     public async ValueTask DisposeAsync()
