@@ -83,7 +83,10 @@ public sealed class UsageWriter(
             var messageIds = indexes.Select(i => batch.Items[i].MessageId).ToList();
             var requestIds = indexes.Select(i => batch.Items[i].Usage.RequestId).Distinct().ToList();
             var userIds = indexes.Select(i => batch.Items[i].Usage.UserId).Distinct().ToList();
-            var logs = await db.EventLog.Where(l => messageIds.Contains(l.MessageId)).ToDictionaryAsync(l => l.MessageId, ct); // failures recorded earlier
+            // Log rows of failures recorded earlier: updated in place; on PostgreSQL the new rows replace them (an upsert).
+            var logs = rows is null
+                ? await db.EventLog.Where(l => messageIds.Contains(l.MessageId)).ToDictionaryAsync(l => l.MessageId, ct)
+                : [];
             var deducted = await db.Ledger.AsNoTracking()
                 .Where(l => l.Kind == LedgerKinds.Deduction && requestIds.Contains(l.Reference!))
                 .Select(l => new { l.Reference, l.Id })
@@ -114,7 +117,15 @@ public sealed class UsageWriter(
                     }
 
                     account = new CreditAccount { UserId = e.UserId, Balance = 0, CreatedAt = now };
-                    db.Accounts.Add(account);
+                    if (rows is null)
+                    {
+                        db.Accounts.Add(account);
+                    }
+                    else
+                    {
+                        rows.Opened.Add(account);
+                    }
+
                     accounts[e.UserId] = account;
                 }
 
@@ -233,21 +244,23 @@ public sealed class UsageWriter(
         value is null || value.Length <= length ? value : value[..length];
 
     /// <summary>
-    /// A batch's new ledger entries and log rows and its changed accounts, written on PostgreSQL in one statement over
-    /// arrays each (<see cref="PostgreSqlArrays"/>). Accounts are read untracked; a balance is updated only where the
-    /// account's version is still the one read, else the batch fails as EF's concurrency check would fail it. New
-    /// accounts, a log row recorded by an earlier failed attempt and alerts stay tracked entities, saved with the inbox rows.
+    /// A batch's opened accounts, new ledger entries, log rows and changed accounts, written on PostgreSQL in one round
+    /// trip (<see cref="PostgreSqlWrites"/>). Accounts are read untracked; a balance is updated only where the account's
+    /// version is still the one read, else the batch fails as EF's concurrency check would fail it. A log row replaces
+    /// the one an earlier failed attempt recorded. Alerts stay tracked entities, saved with the inbox rows.
     /// </summary>
     private sealed class SetBasedRows
     {
         private readonly Dictionary<CreditAccount, int> _loaded = new(ReferenceEqualityComparer.Instance);
 
+        public List<CreditAccount> Opened { get; } = [];
         public List<LedgerEntry> Ledger { get; } = [];
         public List<CreditEventLog> Logs { get; } = [];
 
         public void Clear()
         {
             _loaded.Clear();
+            Opened.Clear();
             Ledger.Clear();
             Logs.Clear();
         }
@@ -266,18 +279,11 @@ public sealed class UsageWriter(
             var changed = _loaded.Where(a => a.Key.Version != a.Value).Select(a => (a.Key, (object)a.Value)).ToList();
             try
             {
-                await PostgreSqlArrays.InsertAsync(db, Ledger, cancellationToken);
-                await PostgreSqlArrays.InsertAsync(db, Logs, cancellationToken);
-                var updated = await PostgreSqlArrays.UpdateAsync(db, changed, cancellationToken);
-                if (updated != changed.Count)
-                {
-                    throw new DbUpdateConcurrencyException(
-                        $"{changed.Count - updated} of {changed.Count} accounts changed since they were read (another replica deducted first).");
-                }
+                await new PostgreSqlWrites(db).Insert(Opened).Insert(Ledger).Upsert(Logs).Update(changed).ExecuteAsync(cancellationToken);
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
-                // Another replica deducted the same request id (or took the same sequence) first.
+                // Another replica deducted the same request id, took the same sequence or opened the same account first.
                 throw new DbUpdateException($"The deductions were refused: {ex.MessageText}", ex);
             }
         }

@@ -26,8 +26,9 @@ public sealed class SandboxLifecycleWriter(IServiceScopeFactory scopes, IOptions
         SubmitAsync((messageId, e), cancellationToken, alone: retry);
 
     // Those left out were applied before: their change stays default, Applied false. On PostgreSQL the sandboxes are
-    // read untracked and written set-based (one insert of the new ones, one update of the others where their version is
-    // still the one read, else the batch fails as EF's concurrency check would fail it); elsewhere they are tracked.
+    // read untracked and written set-based in one round trip (an insert of the new ones, an update of the others where
+    // their version is still the one read, else the batch fails as EF's concurrency check would fail it); elsewhere
+    // they are tracked.
     protected override async Task WriteAsync(InboxBatch batch, CancellationToken cancellationToken) =>
         await batch.ApplyOnceAsync(async (indexes, ct) =>
         {
@@ -66,14 +67,7 @@ public sealed class SandboxLifecycleWriter(IServiceScopeFactory scopes, IOptions
                 return [];
             }
 
-            await PostgreSqlArrays.InsertAsync(db, added, ct);
-            var updated = await PostgreSqlArrays.UpdateAsync(db, read, ct);
-            if (updated != read.Count)
-            {
-                throw new DbUpdateConcurrencyException(
-                    $"{read.Count - updated} of {read.Count} sandboxes changed since they were read (another replica applied an event first).");
-            }
-
+            await new PostgreSqlWrites(db).Insert(added).Update(read).ExecuteAsync(ct);
             return [];
         }, cancellationToken);
 }

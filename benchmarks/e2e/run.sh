@@ -13,7 +13,7 @@
 #
 #   benchmarks/e2e/run.sh            # full run, about 15 minutes after the build
 #   benchmarks/e2e/run.sh --quick    # about 3 minutes after the build; figures are rougher
-#   benchmarks/e2e/run.sh --soak 600 # only a memory run instead: E2B at a fixed rate, Ingress's RSS sampled
+#   benchmarks/e2e/run.sh --soak 600 # only a memory run instead: one flow at a fixed rate, Ingress's RSS sampled
 #   benchmarks/e2e/run.sh --help     # every option and its default
 #
 # With PIPELINE_INFRA_DIR naming running infra/local services they are used (a throw-away vhost and databases,
@@ -43,6 +43,7 @@ publish_dir=""
 no_publish=0
 soak_seconds=0
 soak_rate=1000
+soak_provider=e2b
 
 usage() {
   cat <<EOF
@@ -68,9 +69,10 @@ usage: benchmarks/e2e/run.sh [options]
   --logs DIR              keep the services' logs in DIR (default: removed with the temp dir)
   --publish-dir DIR       publish the builds to DIR and keep them (default: the temp dir)
   --no-publish            use the builds already in --publish-dir
-  --soak S                instead of 1-5: E2B→Sandboxes at --soak-rate for S seconds with the consumers running,
+  --soak S                instead of 1-5: one flow (--soak-provider) at --soak-rate for S seconds, consumers running,
                           Ingress's RSS sampled every 30 s (working set under load, growth over the run)
   --soak-rate R           offered requests/s of the soak (default $soak_rate)
+  --soak-provider P       e2b (E2B→Sandboxes) or new-api (usage→Credits, over --users accounts) (default $soak_provider)
 EOF
 }
 
@@ -96,11 +98,18 @@ while (($#)); do
     --no-publish) no_publish=1 ;;
     --soak) soak_seconds=$2; shift ;;
     --soak-rate) soak_rate=$2; shift ;;
+    --soak-provider) soak_provider=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
 done
+
+case $soak_provider in
+  e2b) soak_flow="E2B→Sandboxes" soak_consumer=Sandboxes ;;
+  new-api) soak_flow="new-api usage→Credits" soak_consumer=Credits ;;
+  *) usage >&2; echo "--soak-provider: e2b or new-api, not $soak_provider" >&2; exit 2 ;;
+esac
 
 LOG_TAG=e2e
 # shellcheck source=../../infra/local/common.sh
@@ -391,13 +400,14 @@ echo "  queues: sandboxes-lifecycle is a ${queue_type:-?} queue"
 
 # ---------------------------------------------------------------- soak (--soak): memory under a steady load
 if ((soak_seconds > 0)); then
-  log "soak: E2B at $soak_rate/s for ${soak_seconds}s, consumers running; signing $((soak_rate * soak_seconds)) requests"
+  log "soak: $soak_provider at $soak_rate/s for ${soak_seconds}s, consumers running; signing $((soak_rate * soak_seconds)) requests"
   stop_service floor
-  bodies e2b $((soak_rate * soak_seconds + soak_rate)) "$users" "$work/soak.tsv"
+  bodies "$soak_provider" $((soak_rate * soak_seconds + soak_rate)) "$users" "$work/soak.tsv"
+  soak_ticks=$(cpu_ticks)
   load "$ingress_port" "$work/soak.tsv" "$soak_seconds" "$rate_connections" "$soak_rate" 0
   echo
-  echo "soak: E2B→Sandboxes, $soak_rate/s offered for ${soak_seconds}s over $rate_connections connections, $users sandboxes"
-  printf '   %6s %10s %10s %12s %14s\n' "t (s)" accepted applied "Ingress RSS" "Sandboxes RSS"
+  echo "soak: $soak_flow, $soak_rate/s offered for ${soak_seconds}s over $rate_connections connections, $users users"
+  printf '   %6s %10s %10s %12s %14s\n' "t (s)" accepted applied "Ingress RSS" "$soak_consumer RSS"
   t0=$SECONDS
   rss() { ps -o rss= -p "${pid_of[$1]}" | awk '{ printf "%.0f", $1 / 1024 }'; }
   samples=()
@@ -405,16 +415,17 @@ if ((soak_seconds > 0)); then
     sleep 30
     kill -0 "$wrk_pid" 2>/dev/null || break
     samples+=("$(rss ingress)")
-    printf '   %6d %10d %10d %9s MB %11s MB\n' $((SECONDS - t0)) "$(accepted e2b)" "$(applied e2b)" "${samples[-1]}" "$(rss sandboxes)"
+    printf '   %6d %10d %10d %9s MB %11s MB\n' $((SECONDS - t0)) "$(accepted "$soak_provider")" "$(applied "$soak_provider")" "${samples[-1]}" "$(rss "${soak_consumer,,}")"
   done
   wait_load
   # Growth from the second minute (after start-up, JIT and the pools have settled) to the end.
   settled=${samples[3]:-${samples[0]:-0}}
   peak=$(printf '%s\n' "${samples[@]}" | sort -n | tail -n 1)
   echo "   HTTP: $(wrk_summary)"
+  echo "   CPU per event: $(cpu_per_event "$soak_ticks" "$(cpu_ticks)" "$(accepted "$soak_provider")")"
   echo
   echo "Soak summary: Ingress RSS ${settled} MB at 2 min, ${samples[-1]:-0} MB at the end, peak ${peak:-0} MB" \
-    "($(awk -v a="${samples[-1]:-0}" -v b="$settled" 'BEGIN { printf "%+d", a - b }') MB from 2 min to the end); $(accepted e2b) accepted, $(applied e2b) applied"
+    "($(awk -v a="${samples[-1]:-0}" -v b="$settled" 'BEGIN { printf "%+d", a - b }') MB from 2 min to the end); $(accepted "$soak_provider") accepted, $(applied "$soak_provider") applied"
   exit 0
 fi
 

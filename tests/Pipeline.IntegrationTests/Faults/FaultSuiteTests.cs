@@ -173,6 +173,7 @@ public sealed class FaultSuiteTests(TestServices services, ITestOutputHelper out
             async (_, ct) => await ledger.SendNewAsync(ct));
         var before = await ledger.SettleAsync("500 usages for users without an account");
         Assert.Equal((letters, 0, letters), (before.Accepted, before.Applied, before.DeadLetters));
+        Assert.Equal((long)letters, await LogRowsAsync(pipeline, "failed"));
 
         foreach (var user in Users)
         {
@@ -197,7 +198,12 @@ public sealed class FaultSuiteTests(TestServices services, ITestOutputHelper out
                          $"while {flowed}+ new events were accepted; all applied {clock.Elapsed.TotalSeconds:0.0} s after the replay began");
         Assert.Equal((after.Accepted, 0), (after.Applied, after.DeadLetters));
         Assert.True(after.Accepted >= letters + 140);
+        // Each replayed usage's log row, recorded failed, now says processed: replaced, not added to.
+        Assert.Equal((0L, (long)after.Accepted), (await LogRowsAsync(pipeline, "failed"), await LogRowsAsync(pipeline, "processed")));
     }
+
+    private static Task<long> LogRowsAsync(PipelineTopology pipeline, string status) =>
+        pipeline.CountAsync($"""SELECT count(*) FROM credits_webhook_logs WHERE "Status" = '{status}'""", "Credits");
 
     private Task<PipelineTopology> StartAsync(TopologyOptions options)
     {

@@ -6,15 +6,15 @@ using Pipeline.Persistence.Sandboxes;
 namespace Pipeline.IntegrationTests.Sandboxes;
 
 /// <summary>
-/// Set-based writes of whole entities (<see cref="PostgreSqlArrays.InsertAsync"/>, <see cref="PostgreSqlArrays.UpdateAsync"/>)
-/// on a real PostgreSQL, with the sandbox registry's rows: every column round-trips, nulls included, and an update
-/// leaves a row alone when its version moved since it was read.
+/// Set-based writes of whole entities (<see cref="PostgreSqlWrites"/>) on a real PostgreSQL, with the sandbox registry's
+/// rows: every column round-trips, nulls included; an update whose row's version moved since it was read fails the
+/// batch and changes nothing; an upsert replaces what is there and inserts the rest.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class SetBasedRowsTests(TestServices services) : SandboxesScratchTests(services, "rows")
 {
     [Fact]
-    public async Task Inserted_rows_read_back_column_for_column_and_a_moved_version_is_not_overwritten()
+    public async Task Inserted_rows_read_back_column_for_column_and_an_update_of_a_moved_version_fails_the_batch()
     {
         var at = new DateTime(2026, 12, 2, 10, 11, 12, 345, DateTimeKind.Utc);
         var full = new Sandbox
@@ -26,7 +26,7 @@ public sealed class SetBasedRowsTests(TestServices services) : SandboxesScratchT
         };
         var sparse = new Sandbox { SandboxId = "sbx-sparse", State = "running", StateChangedAt = at, LastEventAt = at, UpdatedAt = at, Version = 1 };
         var other = new Sandbox { SandboxId = "sbx-other", State = "running", StateChangedAt = at, LastEventAt = at, UpdatedAt = at, Version = 1 };
-        await WriteAsync(db => PostgreSqlArrays.InsertAsync(db, [full, sparse, other], CancellationToken.None));
+        await WriteAsync(db => new PostgreSqlWrites(db).Insert([full, sparse, other]).ExecuteAsync(CancellationToken.None));
 
         var stored = await ReadAsync();
         Assert.Equivalent(full, stored["sbx-full"], strict: true);
@@ -41,14 +41,35 @@ public sealed class SetBasedRowsTests(TestServices services) : SandboxesScratchT
         sparse.Version = 2;
         other.State = "killed";
         other.Version = 2;
-        var updated = 0;
-        await WriteAsync(async db => updated = await PostgreSqlArrays.UpdateAsync(db, [(full, 3), (sparse, 1), (other, 1)], CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() =>
+            WriteAsync(db => new PostgreSqlWrites(db).Update([(full, 3), (sparse, 1), (other, 1)]).ExecuteAsync(CancellationToken.None)));
 
-        Assert.Equal(2, updated);
+        Assert.StartsWith("1 of 3 rows of sandboxes changed", refused.Message);
+        stored = await ReadAsync();
+        Assert.Equal("paused", stored["sbx-full"].State); // the batch's transaction rolled back
+        Assert.Equal("running", stored["sbx-other"].State);
+
+        await WriteAsync(db => new PostgreSqlWrites(db).Update([(full, 3), (sparse, 1)]).ExecuteAsync(CancellationToken.None));
         stored = await ReadAsync();
         Assert.Equivalent(full, stored["sbx-full"], strict: true);
         Assert.Equivalent(sparse, stored["sbx-sparse"], strict: true);
-        Assert.Equal("running", stored["sbx-other"].State);
+        Assert.Equal(2, stored["sbx-other"].Version);
+    }
+
+    [Fact]
+    public async Task An_upsert_replaces_every_column_of_a_row_that_is_there_and_inserts_the_others()
+    {
+        var at = new DateTime(2026, 12, 2, 10, 11, 12, DateTimeKind.Utc);
+        var old = new Sandbox { SandboxId = "sbx-old", State = "running", TeamId = "team", StateChangedAt = at, LastEventAt = at, UpdatedAt = at, Version = 1 };
+        await WriteAsync(db => new PostgreSqlWrites(db).Insert([old]).ExecuteAsync(CancellationToken.None));
+
+        var replaced = new Sandbox { SandboxId = "sbx-old", State = "killed", StateChangedAt = at.AddSeconds(1), LastEventAt = at, UpdatedAt = at, Version = 2 };
+        var added = new Sandbox { SandboxId = "sbx-new", State = "running", StateChangedAt = at, LastEventAt = at, UpdatedAt = at, Version = 1 };
+        await WriteAsync(db => new PostgreSqlWrites(db).Upsert([replaced, added]).ExecuteAsync(CancellationToken.None));
+
+        var stored = await ReadAsync();
+        Assert.Equivalent(replaced, stored["sbx-old"], strict: true); // TeamId replaced by null too
+        Assert.Equivalent(added, stored["sbx-new"], strict: true);
     }
 
     private Task WriteAsync(Func<SandboxesDbContext, Task> write) => WithContextAsync(async db =>
