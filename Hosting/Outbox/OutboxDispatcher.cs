@@ -12,7 +12,8 @@ using Pipeline.Persistence.Outbox;
 namespace Pipeline.Hosting.Outbox;
 
 /// <summary>
-/// Publishes outbox rows: woken after each commit, polling as a fallback. Rows are claimed with a lease, published
+/// Publishes outbox rows: woken after each commit, polling as a fallback, and claiming again at once only after a full
+/// batch (a partial one took everything pending). Rows are claimed with a lease, published
 /// with publisher confirms under the row id as MessageId, and marked sent only after the broker confirmed them.
 /// While the broker is away, rows wait with a growing delay; nothing is dropped.
 /// </summary>
@@ -38,13 +39,14 @@ public sealed partial class OutboxDispatcher<TContext>(
             try
             {
                 await MeasureBacklogAsync(stoppingToken);
-                var (published, failed) = await DispatchBatchAsync(settings, stoppingToken);
+                var (claimed, published, failed) = await DispatchBatchAsync(settings, stoppingToken);
                 failures = failed > 0 && published == 0 ? failures + 1 : 0;
-                if (published > 0 && failed == 0)
+                if (claimed == settings.BatchSize && failed == 0)
                 {
                     continue; // there may be more waiting
                 }
 
+                // Everything pending was claimed: a commit since the claim has signalled, and the wait ends at once for it.
                 var wait = failures > 0 ? Backoff(failures, settings) : settings.PollInterval;
                 await signal.WaitAsync(wait, stoppingToken);
             }
@@ -61,14 +63,14 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
     }
 
-    private async Task<(int Published, int Failed)> DispatchBatchAsync(OutboxOptions settings, CancellationToken stoppingToken)
+    private async Task<(int Claimed, int Published, int Failed)> DispatchBatchAsync(OutboxOptions settings, CancellationToken stoppingToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>();
         var rows = await store.ClaimAsync(settings.BatchSize, settings.Lease, _owner, stoppingToken);
         if (rows.Count == 0)
         {
-            return (0, 0);
+            return (0, 0, 0);
         }
 
         // One span per batch; each row's publish span continues the trace of the request that wrote the row.
@@ -116,7 +118,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
 
         LogPublished(logger, sent.Count);
-        return (sent.Count, failed);
+        return (rows.Count, sent.Count, failed);
     }
 
     /// <returns>null when the broker confirmed the message, else why it failed.</returns>
