@@ -6,9 +6,12 @@ namespace Pipeline.Hosting.Batching;
 /// <summary>How a <see cref="GroupCommit{TItem, TResult}"/> batches: bound to a section per use (e.g. <c>Ingress:GroupCommit</c>).</summary>
 public sealed class GroupCommitOptions
 {
-    /// <summary>The most items one transaction holds.</summary>
+    /// <summary>
+    /// The most items one transaction holds (256: with one writer, a consumer's backlog drained about a quarter faster
+    /// than with 128, and each event cost less CPU; <c>benchmarks/e2e</c>).
+    /// </summary>
     [Range(1, 10_000)]
-    public int MaxBatch { get; set; } = 128;
+    public int MaxBatch { get; set; } = 256;
 
     /// <summary>
     /// Transactions in flight at once. One by default: the next batch gathers while one commits, so batches are larger

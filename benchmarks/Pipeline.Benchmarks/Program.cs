@@ -68,7 +68,7 @@ var e2eFloor = new Command("e2e-floor", "A bare endpoint that reads an E2B webho
 e2eFloor.SetAction((parse, ct) => EndToEnd.RunFloorAsync(parse.GetValue(port), RequireSecret(parse.GetValue(secret)), ct));
 
 var broker = new Option<string>("--rabbitmq") { Description = "Broker URI, vhost in the path", Required = true };
-var prefetch = new Option<int>("--prefetch") { Description = "Consumer prefetch (256: twice what the group-committed consumers take at once by default)", DefaultValueFactory = _ => 256 };
+var prefetch = new Option<int>("--prefetch") { Description = "Consumer prefetch (256: what the group-committed consumers take at once by default)", DefaultValueFactory = _ => 256 };
 var busFloor = new Command("bus-floor", "MassTransit publish with confirms to a quorum queue and consume in one process: --events messages, --concurrency publishes in flight.") { broker, prefetch };
 busFloor.SetAction((parse, ct) => EndToEnd.RunBusFloorAsync(new Uri(parse.GetValue(broker)!), parse.GetValue(events), parse.GetValue(concurrency), parse.GetValue(prefetch), ct));
 
