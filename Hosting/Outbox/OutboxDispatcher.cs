@@ -12,10 +12,12 @@ using Pipeline.Persistence.Outbox;
 namespace Pipeline.Hosting.Outbox;
 
 /// <summary>
-/// Publishes outbox rows: woken after each commit, polling as a fallback, and claiming again at once only after a full
-/// batch (a partial one took everything pending). Rows are claimed with a lease, published
-/// with publisher confirms under the row id as MessageId, and marked sent only after the broker confirmed them.
-/// While the broker is away, rows wait with a growing delay; nothing is dropped.
+/// Publishes outbox rows: those handed over in memory by a commit (<see cref="OutboxSignal{TContext}.Handoff"/>, already
+/// leased to this dispatcher) first, then those it claims from the table: after a commit that signalled, at start, on a
+/// poll as a fallback, and again at once after a full claim. A claim leases the rows. Rows are published with publisher
+/// confirms under the row id as MessageId, and marked sent only after the broker confirmed them. While the broker is
+/// away, rows wait with a growing delay; nothing is dropped. At a graceful stop, the leases of rows still in memory are
+/// given back, so the next dispatcher does not wait for them to lapse.
 /// </summary>
 public sealed partial class OutboxDispatcher<TContext>(
     IServiceScopeFactory scopes,
@@ -26,29 +28,42 @@ public sealed partial class OutboxDispatcher<TContext>(
     where TContext : IOutboxDbContext
 {
     private static readonly string ContextName = typeof(TContext).Name;
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
     private DateTime _nextMeasure = DateTime.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarted(logger, typeof(TContext).Name, _owner);
+        LogStarted(logger, typeof(TContext).Name, signal.Owner);
         var failures = 0;
+        var claim = true; // what the table holds from before this process
         while (!stoppingToken.IsCancellationRequested)
         {
             var settings = options.CurrentValue;
             try
             {
                 await MeasureBacklogAsync(stoppingToken);
-                var (claimed, published, failed) = await DispatchBatchAsync(settings, stoppingToken);
-                failures = failed > 0 && published == 0 ? failures + 1 : 0;
-                if (claimed == settings.BatchSize && failed == 0)
+                var handed = signal.TakeHanded(settings.BatchSize);
+                if (handed.Count > 0)
                 {
-                    continue; // there may be more waiting
+                    var (published, failed) = await DispatchAsync(handed, settings, stoppingToken);
+                    failures = failed > 0 && published == 0 ? failures + 1 : 0;
+                    continue;
                 }
 
-                // Everything pending was claimed: a commit since the claim has signalled, and the wait ends at once for it.
+                if (claim | signal.TakeClaimRequest())
+                {
+                    var claimed = await ClaimAsync(settings, stoppingToken);
+                    var (published, failed) = await DispatchAsync(claimed, settings, stoppingToken);
+                    failures = failed > 0 && published == 0 ? failures + 1 : 0;
+                    // A partial claim took everything claimable; a commit since then has signalled, and ends the wait at once.
+                    claim = claimed.Count == settings.BatchSize && failed == 0;
+                    if (claim)
+                    {
+                        continue; // there may be more waiting
+                    }
+                }
+
                 var wait = failures > 0 ? Backoff(failures, settings) : settings.PollInterval;
-                await signal.WaitAsync(wait, stoppingToken);
+                claim = !await signal.WaitAsync(wait, stoppingToken); // the poll: rows of other replicas, lapsed leases
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -57,22 +72,32 @@ public sealed partial class OutboxDispatcher<TContext>(
             catch (Exception ex)
             {
                 failures++;
+                claim = true;
                 LogDispatchFailed(logger, ex);
                 await Task.Delay(Backoff(failures, settings), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
+
+        await ReleaseHandedAsync();
     }
 
-    private async Task<(int Claimed, int Published, int Failed)> DispatchBatchAsync(OutboxOptions settings, CancellationToken stoppingToken)
+    private async Task<List<OutboxMessage>> ClaimAsync(OutboxOptions settings, CancellationToken stoppingToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var store = scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>();
-        var rows = await store.ClaimAsync(settings.BatchSize, settings.Lease, _owner, stoppingToken);
+        return await scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>()
+            .ClaimAsync(settings.BatchSize, settings.Lease, signal.Owner, stoppingToken);
+    }
+
+    /// <summary>Publishes rows leased to this dispatcher, marks the confirmed ones sent, and reschedules the others.</summary>
+    private async Task<(int Published, int Failed)> DispatchAsync(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken)
+    {
         if (rows.Count == 0)
         {
-            return (0, 0, 0);
+            return (0, 0);
         }
 
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>();
         // One span per batch; each row's publish span continues the trace of the request that wrote the row.
         using var batch = PipelineTelemetry.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parentContext: default);
         batch?.SetTag("pipeline.outbox", ContextName);
@@ -118,7 +143,28 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
 
         LogPublished(logger, sent.Count);
-        return (rows.Count, sent.Count, failed);
+        return (sent.Count, failed);
+    }
+
+    /// <summary>At a stop: the rows still waiting in memory become claimable at once instead of when their lease lapses.</summary>
+    private async Task ReleaseHandedAsync()
+    {
+        var rows = signal.TakeHanded(int.MaxValue);
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>().ReleaseAsync(rows.ConvertAll(r => r.Id), CancellationToken.None);
+            LogReleased(logger, rows.Count);
+        }
+        catch (Exception ex)
+        {
+            LogReleaseFailed(logger, rows.Count, ex);
+        }
     }
 
     /// <returns>null when the broker confirmed the message, else why it failed.</returns>
@@ -184,6 +230,12 @@ public sealed partial class OutboxDispatcher<TContext>(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} of {Claimed} outbox messages were not published and will be retried: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, int failed, int claimed, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gave back the leases of {Count} outbox messages not yet published at the stop")]
+    private static partial void LogReleased(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not give back the leases of {Count} outbox messages at the stop; they are published once the leases lapse")]
+    private static partial void LogReleaseFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox dispatch round failed; retrying")]
     private static partial void LogDispatchFailed(ILogger logger, Exception exception);

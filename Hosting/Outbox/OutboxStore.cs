@@ -81,6 +81,11 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.SentAt, now).SetProperty(o => o.LockedUntil, (DateTime?)null), cancellationToken);
     }
 
+    /// <summary>Gives back the leases of rows not yet sent, so that any dispatcher may claim them at once.</summary>
+    public Task ReleaseAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) =>
+        db.Outbox.Where(o => ids.Contains(o.Id) && o.SentAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.LockedBy, (string?)null).SetProperty(o => o.LockedUntil, (DateTime?)null), cancellationToken);
+
     /// <summary>Keeps the row pending but out of reach until <paramref name="retryAt"/>, recording why it failed.</summary>
     public Task ReleaseFailedAsync(Guid id, string error, DateTime retryAt, CancellationToken cancellationToken)
     {

@@ -66,11 +66,39 @@ public sealed class ReceiptWriter(
             }
         }
 
-        var db = services.GetRequiredService<IngressDbContext>();
+        // The rows are committed leased to this process's dispatcher, which publishes them from memory (no claim).
+        var rows = toWrite.SelectMany(i => batch[i].Outbox).ToList();
+        var leased = signal.TryLease(rows, DateTime.UtcNow) ? rows.Count : 0;
+        List<OutboxMessage> committed;
+        try
+        {
+            committed = await WriteAsync(services.GetRequiredService<IngressDbContext>(), batch, toWrite, outcomes, cancellationToken);
+        }
+        catch
+        {
+            signal.Abandon(leased);
+            throw;
+        }
+
+        if (leased > 0)
+        {
+            signal.Handoff(committed, leased);
+        }
+        else if (committed.Count > 0)
+        {
+            signal.Notify();
+        }
+
+        return outcomes;
+    }
+
+    /// <returns>The outbox rows committed: those of the deliveries not found to be duplicates.</returns>
+    private static async Task<List<OutboxMessage>> WriteAsync(
+        IngressDbContext db, IReadOnlyList<IncomingWebhook> batch, List<int> toWrite, AcceptOutcome[] outcomes, CancellationToken cancellationToken)
+    {
         if (db.Database.IsNpgsql())
         {
-            await WriteSetBasedAsync(db, batch, toWrite, outcomes, cancellationToken);
-            toWrite.Clear();
+            return await WriteSetBasedAsync(db, batch, toWrite, outcomes, cancellationToken);
         }
 
         for (var attempt = 0; toWrite.Count > 0; attempt++)
@@ -113,71 +141,71 @@ public sealed class ReceiptWriter(
             }
         }
 
-        if (outcomes.Contains(AcceptOutcome.Accepted))
-        {
-            signal.Notify();
-        }
-
-        return outcomes;
+        return toWrite.SelectMany(i => batch[i].Outbox).ToList();
     }
 
     /// <summary>
-    /// PostgreSQL: the receipts in one statement over arrays that skips the keys already recorded (waiting, like the
-    /// unique index, for a concurrent transaction holding the same key) and returns the ones it wrote, then the outbox
-    /// rows of those, in one transaction: no retry round for duplicates, no tracked entities.
+    /// PostgreSQL: one statement, and so one transaction and one round trip, writes the batch. It inserts the receipts
+    /// from arrays, skipping the keys already recorded (waiting, like the unique index, for a concurrent transaction
+    /// holding the same key), and the outbox rows of the receipts it wrote, and returns those receipts' ids. It commits
+    /// when it ends (autocommit, flushed like any commit): no BEGIN, no COMMIT, no retry round for duplicates.
     /// </summary>
-    private static async Task WriteSetBasedAsync(
+    private static async Task<List<OutboxMessage>> WriteSetBasedAsync(
         IngressDbContext db, IReadOnlyList<IncomingWebhook> batch, List<int> toWrite, AcceptOutcome[] outcomes, CancellationToken cancellationToken)
     {
         var webhooks = toWrite.Select(i => batch[i]).ToList();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var rows = webhooks.SelectMany(w => w.Outbox).ToList();
         var written = new HashSet<Guid>(webhooks.Count);
-        await using (var insert = PostgreSqlArrays.Command(db, InsertReceiptsSql))
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
         {
+            await using var insert = PostgreSqlArrays.Command(db, InsertSql);
             insert.Parameters.Add(PostgreSqlArrays.Column(webhooks, w => w.ReceiptId));
             insert.Parameters.Add(PostgreSqlArrays.Column(webhooks, w => w.Provider));
             insert.Parameters.Add(PostgreSqlArrays.Column(webhooks, w => w.DedupKey));
             insert.Parameters.Add(PostgreSqlArrays.Column(webhooks, w => w.ReceivedAt));
             insert.Parameters.Add(PostgreSqlArrays.Column(webhooks, w => w.Headers));
             insert.Parameters.Add(PostgreSqlArrays.Column(webhooks, w => w.Body));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.Id));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.ReceiptId));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.MessageType));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.Body));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.CreatedAt));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.TraceParent));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.LockedBy));
+            insert.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.LockedUntil));
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 written.Add(reader.GetGuid(0));
             }
         }
-
-        var rows = webhooks.Where(w => written.Contains(w.ReceiptId)).SelectMany(w => w.Outbox).ToList();
-        if (rows.Count > 0)
+        finally
         {
-            await using var outbox = PostgreSqlArrays.Command(db, InsertOutboxSql);
-            outbox.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.Id));
-            outbox.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.ReceiptId));
-            outbox.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.MessageType));
-            outbox.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.Body));
-            outbox.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.CreatedAt));
-            outbox.Parameters.Add(PostgreSqlArrays.Column(rows, o => o.TraceParent));
-            await outbox.ExecuteNonQueryAsync(cancellationToken);
+            await db.Database.CloseConnectionAsync();
         }
 
-        await transaction.CommitAsync(cancellationToken);
         foreach (var i in toWrite.Where(i => !written.Contains(batch[i].ReceiptId)))
         {
             outcomes[i] = AcceptOutcome.Duplicate; // recorded before, or by a concurrent delivery of the same event
         }
+
+        return rows.Where(o => written.Contains(o.ReceiptId!.Value)).ToList();
     }
 
-    private const string InsertReceiptsSql = """
-        INSERT INTO ingress_receipts ("Id", "Provider", "DedupKey", "ReceivedAt", "Headers", "Body")
-        SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
-        ON CONFLICT ("Provider", "DedupKey") DO NOTHING
-        RETURNING "Id"
-        """;
-
-    private const string InsertOutboxSql = """
-        INSERT INTO ingress_outbox ("Id", "ReceiptId", "MessageType", "Body", "CreatedAt", "Attempts", "TraceParent")
-        SELECT id, receipt_id, message_type, body, created_at, 0, trace_parent
-        FROM unnest($1, $2, $3, $4, $5, $6) AS r(id, receipt_id, message_type, body, created_at, trace_parent)
+    private const string InsertSql = """
+        WITH receipts AS (
+            INSERT INTO ingress_receipts ("Id", "Provider", "DedupKey", "ReceivedAt", "Headers", "Body")
+            SELECT * FROM unnest($1, $2, $3, $4, $5, $6)
+            ON CONFLICT ("Provider", "DedupKey") DO NOTHING
+            RETURNING "Id"),
+        outbox AS (
+            INSERT INTO ingress_outbox ("Id", "ReceiptId", "MessageType", "Body", "CreatedAt", "Attempts", "TraceParent", "LockedBy", "LockedUntil")
+            SELECT id, receipt_id, message_type, body, created_at, 0, trace_parent, locked_by, locked_until
+            FROM unnest($7, $8, $9, $10, $11, $12, $13, $14)
+                AS r(id, receipt_id, message_type, body, created_at, trace_parent, locked_by, locked_until)
+            WHERE receipt_id IN (SELECT "Id" FROM receipts))
+        SELECT "Id" FROM receipts
         """;
 
     private static async Task<HashSet<(string, string)>> RecordedAsync(

@@ -18,16 +18,21 @@ namespace Pipeline.IntegrationTests.Ingress;
 [Collection(PipelineCollection.Name)]
 public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
 {
+    // The dispatcher holds at most four claims' worth in memory: 20 rows here.
+    private const int HandoffBatch = 5;
+
     private ScratchDatabase _database = null!;
     private ServiceProvider _provider = null!;
 
     private ReceiptWriter Writer => _provider.GetRequiredService<ReceiptWriter>();
+    private OutboxSignal<IngressDbContext> Signal => _provider.GetRequiredService<OutboxSignal<IngressDbContext>>();
 
     public async Task InitializeAsync()
     {
         _database = await ScratchDatabase.CreateAsync(services.Postgres, "gc");
         _provider = _database.IngressServices()
             .AddSingleton<OutboxSignal<IngressDbContext>>()
+            .Configure<OutboxOptions>(o => o.BatchSize = HandoffBatch)
             .AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection)
             .AddSingleton<ReceiptWriter>()
             .BuildServiceProvider();
@@ -91,6 +96,47 @@ public sealed class GroupCommitTests(TestServices services) : IAsyncLifetime
         Assert.Equal(PostgresErrorCodes.StringDataRightTruncation, failure.SqlState); // value too long
         Assert.All(tasks.Where((_, i) => i != 60), t => Assert.Equal(AcceptOutcome.Accepted, t.Result));
         Assert.Equal((120, 120), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Committed_rows_are_handed_to_the_dispatcher_leased_until_it_holds_enough_then_left_to_a_claim()
+    {
+        var signal = Signal;
+        var capacity = HandoffBatch * 4;
+        var before = DateTime.UtcNow;
+        foreach (var i in Enumerable.Range(0, capacity + 10))
+        {
+            Assert.Equal(AcceptOutcome.Accepted, await Writer.AcceptAsync(Webhook($"hand-{i}"), CancellationToken.None));
+        }
+
+        Assert.Equal(AcceptOutcome.Duplicate, await Writer.AcceptAsync(Webhook("hand-0"), CancellationToken.None));
+
+        // The first 20 were committed leased to this process's dispatcher and handed over; the duplicate's row was not written.
+        var handed = signal.TakeHanded(100);
+        Assert.Equal(capacity, handed.Count);
+        await using var scope = _provider.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        var rows = await db.Outbox.AsNoTracking().ToDictionaryAsync(o => o.Id);
+        Assert.Equal(capacity + 10, rows.Count);
+        Assert.All(handed, row =>
+        {
+            Assert.Equal(signal.Owner, rows[row.Id].LockedBy);
+            Assert.InRange(rows[row.Id].LockedUntil!.Value, before + TimeSpan.FromSeconds(59), DateTime.UtcNow + TimeSpan.FromSeconds(61));
+        });
+
+        // The 10 beyond the dispatcher's room were written unleased, and a claim was requested for them.
+        Assert.True(signal.TakeClaimRequest());
+        Assert.False(signal.TakeClaimRequest());
+        var store = new OutboxStore<IngressDbContext>(db);
+        var claimed = await store.ClaimAsync(100, TimeSpan.FromMinutes(1), "claimer", CancellationToken.None);
+        Assert.Equal(rows.Keys.Except(handed.Select(r => r.Id)).Order(), claimed.Select(r => r.Id).Order());
+
+        // Rows taken from memory make room again; leases given back (a stop) make the rows claimable at once.
+        Assert.Equal(AcceptOutcome.Accepted, await Writer.AcceptAsync(Webhook("hand-again"), CancellationToken.None));
+        Assert.Single(signal.TakeHanded(100));
+        await store.ReleaseAsync(handed.ConvertAll(r => r.Id), CancellationToken.None);
+        var reclaimed = await store.ClaimAsync(100, TimeSpan.FromMinutes(1), "claimer", CancellationToken.None);
+        Assert.Equal(handed.Select(r => r.Id).Order(), reclaimed.Select(r => r.Id).Order());
     }
 
     private static IncomingWebhook Webhook(string key)
