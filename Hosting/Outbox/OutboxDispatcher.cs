@@ -13,8 +13,8 @@ namespace Pipeline.Hosting.Outbox;
 
 /// <summary>
 /// Publishes outbox rows: those handed over in memory by a commit (<see cref="OutboxSignal{TContext}.Handoff"/>, already
-/// leased to this dispatcher) first, then those it claims from the table: after a commit that signalled, at start, on a
-/// poll as a fallback, and again at once after a full claim. A claim leases the rows. Rows are published with publisher
+/// leased to this dispatcher), and those it claims from the table: after a commit that signalled, at start, on a poll
+/// as a fallback (also while handed rows keep coming), and again at once after a full claim. A claim leases the rows. Rows are published with publisher
 /// confirms under the row id as MessageId, and marked sent only after the broker confirmed them. While the broker is
 /// away, rows wait with a growing delay; nothing is dropped. At a graceful stop, the leases of rows still in memory are
 /// given back, so the next dispatcher does not wait for them to lapse.
@@ -34,7 +34,7 @@ public sealed partial class OutboxDispatcher<TContext>(
     {
         LogStarted(logger, typeof(TContext).Name, signal.Owner);
         var failures = 0;
-        var claim = true; // what the table holds from before this process
+        var nextClaim = DateTime.MinValue; // at once: what the table holds from before this process
         while (!stoppingToken.IsCancellationRequested)
         {
             var settings = options.CurrentValue;
@@ -46,24 +46,31 @@ public sealed partial class OutboxDispatcher<TContext>(
                 {
                     var (published, failed) = await DispatchAsync(handed, settings, stoppingToken);
                     failures = failed > 0 && published == 0 ? failures + 1 : 0;
-                    continue;
                 }
 
-                if (claim | signal.TakeClaimRequest())
+                // Between handed batches too, so that a steady handoff never starves the rows only a claim finds: those
+                // written beyond the handoff's room, other writers', and lapsed leases (the poll).
+                if (signal.TakeClaimRequest() || DateTime.UtcNow >= nextClaim)
                 {
+                    nextClaim = DateTime.UtcNow + settings.PollInterval;
                     var claimed = await ClaimAsync(settings, stoppingToken);
                     var (published, failed) = await DispatchAsync(claimed, settings, stoppingToken);
                     failures = failed > 0 && published == 0 ? failures + 1 : 0;
-                    // A partial claim took everything claimable; a commit since then has signalled, and ends the wait at once.
-                    claim = claimed.Count == settings.BatchSize && failed == 0;
-                    if (claim)
+                    if (claimed.Count == settings.BatchSize && failed == 0)
                     {
-                        continue; // there may be more waiting
+                        nextClaim = DateTime.MinValue; // there may be more waiting
+                        continue;
                     }
                 }
 
+                if (handed.Count > 0)
+                {
+                    continue;
+                }
+
+                // A partial claim took everything claimable; a commit since then has signalled, and ends the wait at once.
                 var wait = failures > 0 ? Backoff(failures, settings) : settings.PollInterval;
-                claim = !await signal.WaitAsync(wait, stoppingToken); // the poll: rows of other replicas, lapsed leases
+                await signal.WaitAsync(wait, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -72,7 +79,7 @@ public sealed partial class OutboxDispatcher<TContext>(
             catch (Exception ex)
             {
                 failures++;
-                claim = true;
+                nextClaim = DateTime.MinValue;
                 LogDispatchFailed(logger, ex);
                 await Task.Delay(Backoff(failures, settings), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
