@@ -16,8 +16,9 @@ namespace Pipeline.Hosting.Outbox;
 /// leased to this dispatcher), and those it claims from the table: after a commit that signalled, at start, on a poll
 /// as a fallback (also while handed rows keep coming), and again at once after a full claim. A claim leases the rows. Rows are published with publisher
 /// confirms under the row id as MessageId, and marked sent only after the broker confirmed them. While the broker is
-/// away, rows wait with a growing delay; nothing is dropped. At a graceful stop, the leases of rows still in memory are
-/// given back, so the next dispatcher does not wait for them to lapse.
+/// away, rows wait with a growing delay; nothing is dropped. At a graceful stop, the leases of rows not published are
+/// given back (those waiting in memory and those of a publish the stop cut short), so the next dispatcher does not wait
+/// for them to lapse.
 /// </summary>
 public sealed partial class OutboxDispatcher<TContext>(
     IServiceScopeFactory scopes,
@@ -35,6 +36,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         LogStarted(logger, typeof(TContext).Name, signal.Owner);
         var failures = 0;
         var nextClaim = DateTime.MinValue; // at once: what the table holds from before this process
+        List<OutboxMessage>? dispatching = null; // the batch being published, given back if the stop cuts it short
         while (!stoppingToken.IsCancellationRequested)
         {
             var settings = options.CurrentValue;
@@ -44,7 +46,9 @@ public sealed partial class OutboxDispatcher<TContext>(
                 var handed = signal.TakeHanded(settings.BatchSize);
                 if (handed.Count > 0)
                 {
+                    dispatching = handed;
                     var (published, failed) = await DispatchAsync(handed, settings, stoppingToken);
+                    dispatching = null;
                     failures = failed > 0 && published == 0 ? failures + 1 : 0;
                 }
 
@@ -54,7 +58,9 @@ public sealed partial class OutboxDispatcher<TContext>(
                 {
                     nextClaim = DateTime.UtcNow + settings.PollInterval;
                     var claimed = await ClaimAsync(settings, stoppingToken);
+                    dispatching = claimed;
                     var (published, failed) = await DispatchAsync(claimed, settings, stoppingToken);
+                    dispatching = null;
                     failures = failed > 0 && published == 0 ? failures + 1 : 0;
                     if (claimed.Count == settings.BatchSize && failed == 0)
                     {
@@ -80,12 +86,15 @@ public sealed partial class OutboxDispatcher<TContext>(
             {
                 failures++;
                 nextClaim = DateTime.MinValue;
+                dispatching = null; // leased until the lease lapses, as after any failed round
                 LogDispatchFailed(logger, ex);
                 await Task.Delay(Backoff(failures, settings), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
 
-        await ReleaseHandedAsync();
+        // A publish cut short by the stop marked nothing sent (the rows are published again, and consumers see the
+        // copies as redeliveries).
+        await ReleaseAsync([.. dispatching ?? [], .. signal.TakeHanded(int.MaxValue)]);
     }
 
     private async Task<List<OutboxMessage>> ClaimAsync(OutboxOptions settings, CancellationToken stoppingToken)
@@ -109,7 +118,18 @@ public sealed partial class OutboxDispatcher<TContext>(
         using var batch = PipelineTelemetry.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parentContext: default);
         batch?.SetTag("pipeline.outbox", ContextName);
         batch?.SetTag("pipeline.outbox.claimed", rows.Count);
-        var results = await Task.WhenAll(rows.Select(row => PublishAsync(row, batch, settings, stoppingToken)));
+        var inFlight = OutboxMetrics.InFlight.WithLabels(ContextName);
+        inFlight.Inc(rows.Count);
+        string?[] results;
+        try
+        {
+            results = await Task.WhenAll(rows.Select(row => PublishAsync(row, batch, settings, stoppingToken)));
+        }
+        finally
+        {
+            inFlight.Dec(rows.Count);
+        }
+
         var sent = new List<Guid>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
@@ -153,10 +173,9 @@ public sealed partial class OutboxDispatcher<TContext>(
         return (sent.Count, failed);
     }
 
-    /// <summary>At a stop: the rows still waiting in memory become claimable at once instead of when their lease lapses.</summary>
-    private async Task ReleaseHandedAsync()
+    /// <summary>At a stop: rows leased to this dispatcher and not published become claimable at once instead of when their lease lapses.</summary>
+    private async Task ReleaseAsync(List<OutboxMessage> rows)
     {
-        var rows = signal.TakeHanded(int.MaxValue);
         if (rows.Count == 0)
         {
             return;
@@ -238,7 +257,7 @@ public sealed partial class OutboxDispatcher<TContext>(
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} of {Claimed} outbox messages were not published and will be retried: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, int failed, int claimed, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Gave back the leases of {Count} outbox messages not yet published at the stop")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gave back the leases of {Count} outbox messages not published at the stop")]
     private static partial void LogReleased(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not give back the leases of {Count} outbox messages at the stop; they are published once the leases lapse")]

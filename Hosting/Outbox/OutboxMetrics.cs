@@ -11,6 +11,9 @@ public static class OutboxMetrics
     public static readonly Gauge OldestAge = Metrics.CreateGauge(
         "pipeline_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished outbox row.", "context");
 
+    public static readonly Gauge InFlight = Metrics.CreateGauge(
+        "pipeline_outbox_in_flight", "Outbox rows being published: sent to the broker and not yet confirmed or failed.", "context");
+
     public static readonly Counter Published = Metrics.CreateCounter(
         "pipeline_outbox_published_total", "Outbox rows published and confirmed by the broker.", "context");
 

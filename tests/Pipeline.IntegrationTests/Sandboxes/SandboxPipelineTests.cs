@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Pipeline.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -137,6 +138,47 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         var metrics = await pipeline.IngressManagement.GetStringAsync("metrics");
         Assert.Contains($"pipeline_outbox_published_total{{context=\"IngressDbContext\"}} {events}", metrics);
         Assert.Contains($"pipeline_webhooks_accepted_total{{provider=\"e2b\",outcome=\"new\"}} {events}", metrics);
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_with_the_broker_away_gives_back_the_lease_of_every_row_not_published()
+    {
+        // Batches of 10 and room for 40 rows in memory: the 30 rows are all handed over leased, the first rows handed are
+        // being published (waiting for the broker; a long publish timeout keeps them waiting) and the rest wait in memory.
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            IngressEnvironment = { ["Outbox__BatchSize"] = "10", ["Outbox__PublishTimeout"] = "00:05:00" },
+        });
+        const int events = 30;
+        const string leased = """SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL AND "LockedBy" IS NOT NULL""";
+
+        pipeline.BrokerProxy.Cut();
+        for (var i = 0; i < events; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(E2bEvents.V2("create", $"sbx-stop-{i}", DateTime.UtcNow))).StatusCode);
+        }
+
+        Assert.Equal(events, await pipeline.CountAsync(leased));
+        await Eventually.WaitAsync(async () => await pipeline.IngressManagement.GetStringAsync("metrics"),
+            m => Regex.IsMatch(m, "^pipeline_outbox_in_flight\\{context=\"IngressDbContext\"\\} [1-9]", RegexOptions.Multiline),
+            Deadline, "rows being published");
+        var clock = Stopwatch.StartNew();
+        await pipeline.Ingress.StopAsync();
+        output.WriteLine($"Ingress stopped gracefully in {clock.ElapsedMilliseconds} ms with {events} rows unpublished");
+
+        // Every row is still there and unsent, and none waits for its lease (a minute) to lapse: the next dispatcher claims
+        // them at once. A publish the stop cut short is given back too, or (when the bus stopped first and failed it)
+        // waits only for its first retry delay.
+        Assert.Equal(events, await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL"""));
+        Assert.Equal(0, await pipeline.CountAsync(
+            """SELECT count(*) FROM ingress_outbox WHERE "LockedUntil" > now() + interval '5 seconds'"""));
+        Assert.Matches(@"Gave back the leases of [1-9]\d* outbox messages not published at the stop", pipeline.Ingress.FullOutput());
+
+        pipeline.BrokerProxy.Restore();
+        await pipeline.Ingress.StartAsync();
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes"),
+            n => n == events, Deadline, $"all {events} sandboxes after the restart", pipeline.Diagnostics);
+        Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes"""));
     }
 
     [Fact]
