@@ -364,7 +364,8 @@ cpu_ticks() {
     "$(pgrep -x postgres | tr '\n' ' ')" "$(pgrep -f beam.smp | tr '\n' ' ')"; do
     t=0
     for p in $part; do
-      [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+      # With the time of children waited for (PostgreSQL's backends that exited count towards the postmaster).
+      [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
     done
     parts+=("$t")
   done
@@ -422,6 +423,7 @@ if ((soak_seconds > 0)); then
     printf '   %6d %10d %10d %9s MB %11s MB\n' $((SECONDS - t0)) "$(accepted "$soak_provider")" "$(applied "$soak_provider")" "${samples[-1]}" "$(rss "${soak_consumer,,}")"
   done
   wait_load
+  ((${#samples[@]} > 0)) || samples+=("$(rss ingress)") # a soak shorter than a sample interval
   # Growth from the second minute (after start-up, JIT and the pools have settled) to the end.
   settled=${samples[3]:-${samples[0]:-0}}
   peak=$(printf '%s\n' "${samples[@]}" | sort -n | tail -n 1)
