@@ -554,11 +554,10 @@ until (($(applied e2b) - applied_before >= rate_accepted)) || ((SECONDS >= deadl
 # figure of 3 is that of a warmed-up process (tiered JIT, pools). What a cold start costs is what 4 shows.
 log "3. warm-up: new-api usage→Credits, closed loop for ${warmup_seconds}s, then until applied"
 bodies new-api $((warmup_seconds * headroom + 1000)) "$users" "$work/warm.tsv"
-warm_target=$(($(accepted new-api) - $(applied new-api)))
 load "$ingress_port" "$work/warm.tsv" "$warmup_seconds" 32 0 0 && wait_load
-warm_target=$((warm_target + $(field requests)))
+warm_accepted=$(accepted new-api)
 deadline=$((SECONDS + e2e_drain_timeout))
-until (($(applied new-api) >= warm_target)) || ((SECONDS >= deadline)); do sleep 0.5; done
+until (($(applied new-api) >= warm_accepted)) || ((SECONDS >= deadline)); do sleep 0.5; done
 rm -f "$work/warm.tsv"
 
 e2e_results=()
