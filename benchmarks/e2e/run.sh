@@ -544,9 +544,13 @@ echo "   Ingress: $rate_summary"
 echo "   sends more than 1 ms behind schedule: $late of $scheduled ($late_pct%; 0% = open loop, otherwise the latencies are too low)"
 echo "   applied by Sandboxes by the end of the load: $rate_applied of $rate_accepted accepted"
 rm -f "$work/rate.tsv"
+# wait_applied PROVIDER COUNT: until the consumer's applied count reaches COUNT, or --e2e-drain-timeout has passed.
+wait_applied() {
+  local deadline=$((SECONDS + e2e_drain_timeout))
+  until (($(applied "$1") >= $2)) || ((SECONDS >= deadline)); do sleep 0.5; done
+}
 # Lets the rest drain so that it does not weigh on the next figure.
-deadline=$((SECONDS + e2e_drain_timeout))
-until (($(applied e2b) - applied_before >= rate_accepted)) || ((SECONDS >= deadline)); do sleep 0.5; done
+wait_applied e2b $((applied_before + rate_accepted))
 
 # ---------------------------------------------------------------- 3. sustained end to end
 # Credits has consumed nothing yet, while Ingress and Sandboxes have run for minutes: a closed-loop warm-up of
@@ -555,9 +559,7 @@ until (($(applied e2b) - applied_before >= rate_accepted)) || ((SECONDS >= deadl
 log "3. warm-up: new-api usage→Credits, closed loop for ${warmup_seconds}s, then until applied"
 bodies new-api $((warmup_seconds * headroom + 1000)) "$users" "$work/warm.tsv"
 load "$ingress_port" "$work/warm.tsv" "$warmup_seconds" 32 0 0 && wait_load
-warm_accepted=$(accepted new-api)
-deadline=$((SECONDS + e2e_drain_timeout))
-until (($(applied new-api) >= warm_accepted)) || ((SECONDS >= deadline)); do sleep 0.5; done
+wait_applied new-api "$(accepted new-api)"
 rm -f "$work/warm.tsv"
 
 e2e_results=()
@@ -611,7 +613,7 @@ sustained() {
   echo "   CPU at mid-run (pids: ingress ${pid_of[ingress]}, sandboxes ${pid_of[sandboxes]}, credits ${pid_of[credits]}, floor ${pid_of[floor]}, wrk):"
   echo "$cpu"
   local drain_t0=$SECONDS
-  until (($(applied "$provider") - app0 >= acc)) || ((SECONDS - drain_t0 >= e2e_drain_timeout)); do sleep 0.5; done
+  wait_applied "$provider" $((app0 + acc))
   local left=$((acc - ($(applied "$provider") - app0)))
   if ((left <= 0)); then
     line+=", applied in full $((SECONDS - drain_t0))s after the load"
