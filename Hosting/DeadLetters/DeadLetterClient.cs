@@ -91,6 +91,13 @@ public sealed class DeadLetterClient : IAsyncDisposable
     public static string DeadLetterQueueOf(string queue) =>
         queue.EndsWith(ErrorSuffix, StringComparison.Ordinal) ? queue : PipelineQueues.ErrorQueue(queue);
 
+    /// <summary>
+    /// How many of these letters carry the MessageId of another one. Dead-lettering is at least once (a crash between
+    /// a move's publish and its acknowledgement leaves two copies), and a replay applies each message once.
+    /// </summary>
+    public static int Repeats(IReadOnlyCollection<DeadLetter> letters) =>
+        letters.Count - letters.DistinctBy(l => l.MessageId ?? "", StringComparer.OrdinalIgnoreCase).Count();
+
     /// <summary>Reads up to <paramref name="max"/> dead letters of a queue (see <see cref="DeadLetterQueueOf"/>) without removing any of them.</summary>
     public async Task<IReadOnlyList<DeadLetter>> BrowseAsync(string queue, int max, CancellationToken cancellationToken = default)
     {

@@ -45,6 +45,7 @@ public static class AdminApi
                     {
                         queue = q.Name,
                         count = q.Messages,
+                        repeats = DeadLetterClient.Repeats(letters),
                         oldest = letters.Min(l => l.FaultedAt),
                         groups = letters.GroupBy(l => new { exceptionType = l.ExceptionType, messageType = l.MessageType })
                             .Select(g => new { g.Key.exceptionType, g.Key.messageType, count = g.Count() }),

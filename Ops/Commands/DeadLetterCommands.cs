@@ -80,6 +80,11 @@ public static class DeadLetterCommands
                 var letters = await client.BrowseAsync(queue.Name, parse.GetValue(max), ct);
                 var oldest = letters.Where(l => l.FaultedAt is not null).Select(l => l.FaultedAt).Min();
                 Console.WriteLine($"{queue.Name}: {queue.Messages} dead letters ({queue.Unacknowledged} being handled), oldest {oldest?.ToString("O") ?? "-"}");
+                if (DeadLetterClient.Repeats(letters) is > 0 and var repeats)
+                {
+                    Console.WriteLine($"  {repeats} of them repeat the MessageId of another (dead-lettered twice, e.g. by a crash before an acknowledgement); a replay applies each message once");
+                }
+
                 foreach (var group in letters.GroupBy(l => (l.ExceptionType ?? "?", l.MessageType ?? "?")).OrderByDescending(g => g.Count()))
                 {
                     Console.WriteLine($"  {group.Count(),6}  {group.Key.Item1}  {group.Key.Item2}");

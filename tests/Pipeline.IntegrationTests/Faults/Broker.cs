@@ -19,6 +19,20 @@ internal static class Broker
     }
 
     /// <summary>
+    /// Publishes (with a confirm) a copy of the message at the head of a queue to the same queue, as a crash between a
+    /// move's publish and its acknowledgement leaves one, and gives the original back.
+    /// </summary>
+    public static async Task CopyHeadAsync(TestServices services, PipelineTopology pipeline, string queue)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(services.RabbitMq, pipeline.Name) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var head = await channel.BasicGetAsync(queue, autoAck: false) ?? throw new InvalidOperationException($"{queue} is empty");
+        await channel.BasicPublishAsync("", queue, true, new BasicProperties(head.BasicProperties), head.Body);
+        await channel.BasicNackAsync(head.DeliveryTag, multiple: false, requeue: true);
+    }
+
+    /// <summary>
     /// The redelivered flag of up to <paramref name="count"/> messages at the head of a queue, read through the
     /// management API, which puts them back (and so marks them redelivered from then on).
     /// </summary>

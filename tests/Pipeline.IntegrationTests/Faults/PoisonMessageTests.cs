@@ -69,16 +69,29 @@ public sealed class PoisonMessageTests(TestServices services, ITestOutputHelper 
 
         // One crash in the consumer queue, then DeliveryLimit + 1 deliveries alone in the isolation queue; a restart
         // racing the broker's return of unacknowledged messages can add a few, but the number stays bounded.
+        // Moving a message to isolation is a confirmed publish, then the acknowledgement of the original: a crash in
+        // between (the isolated copy can crash the process first) brings the original back, and it is moved again.
+        // Dead-lettering is at least once, so the poison may reach the error queue more than once, always as itself.
         Assert.InRange(crashes, 2, (DeliveryLimit + 2) * 3);
         Assert.True(pipeline.Sandboxes.IsRunning);
-        Assert.Equal(1u, await Broker.ReadyAsync(services, pipeline, Queue + "_error"));
+        var letters = await Broker.ReadyAsync(services, pipeline, Queue + "_error");
+        Assert.InRange(letters, 1u, 3u);
         Assert.Equal(behind, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes"""));
         Assert.Equal(0, await pipeline.CountAsync($"SELECT count(*) FROM sandboxes WHERE \"SandboxId\" = '{Poison}'"));
 
         var list = await pipeline.RunOpsAsync("dead-letters", "list");
         output.WriteLine(list.Output + list.Error);
         Assert.Equal(0, list.ExitCode);
-        Assert.Contains($"{Queue}_error: 1 dead letters", list.Output);
+        Assert.Contains($"{Queue}_error: {letters} dead letters", list.Output);
+        if (letters > 1)
+        {
+            Assert.Contains($"{letters - 1} of them repeat the MessageId of another", list.Output);
+        }
+        else
+        {
+            Assert.DoesNotContain("repeat the MessageId", list.Output);
+        }
+
         Assert.Contains("dead-lettered by RabbitMQ: delivery_limit", list.Output);
 
         var messageId = await pipeline.ScalarAsync<Guid>("""SELECT "Id" FROM ingress_outbox ORDER BY "CreatedAt" LIMIT 1""");
@@ -95,7 +108,7 @@ public sealed class PoisonMessageTests(TestServices services, ITestOutputHelper 
             Assert.Equal(0, (await pipeline.RunOpsAsync("dead-letters", "list")).ExitCode);
         }
 
-        Assert.Equal(1u, await Broker.ReadyAsync(services, pipeline, Queue + "_error"));
+        Assert.Equal(letters, await Broker.ReadyAsync(services, pipeline, Queue + "_error"));
     }
 
     /// <summary>

@@ -69,6 +69,17 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
         output.WriteLine(list.Output + list.Error);
         Assert.Equal(0, list.ExitCode);
         Assert.Contains($"{ErrorQueue}: {events} dead letters", list.Output);
+        Assert.DoesNotContain("repeat the MessageId", list.Output);
+
+        // Dead-lettering is at least once: a second copy of a letter (same MessageId) is reported as such, replayed
+        // with the others, and applied once.
+        await Faults.Broker.CopyHeadAsync(services, pipeline, ErrorQueue);
+        const int letters = events + 1;
+        list = await Eventually.WaitAsync(() => pipeline.RunOpsAsync("dead-letters", "list"),
+            l => l.Output.Contains($"{ErrorQueue}: {letters} dead letters", StringComparison.Ordinal), Deadline, $"{letters} dead letters listed");
+        output.WriteLine(list.Output + list.Error);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("1 of them repeat the MessageId of another", list.Output);
         Assert.Contains("Npgsql", list.Output);
         Assert.Contains("Pipeline.Messages.Sandboxes:SandboxLifecycleEventV1", list.Output);
 
@@ -78,7 +89,8 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
         admin.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
         var view = System.Text.Json.JsonDocument.Parse(await (await pipeline.IngressHttp.SendAsync(admin)).Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(ErrorQueue, view[0].GetProperty("queue").GetString());
-        Assert.Equal(events, view[0].GetProperty("count").GetInt64());
+        Assert.Equal(letters, view[0].GetProperty("count").GetInt64());
+        Assert.Equal(1, view[0].GetProperty("repeats").GetInt32());
 
         var messageId = await pipeline.ScalarAsync<Guid>("""SELECT "Id" FROM ingress_outbox ORDER BY "CreatedAt" LIMIT 1""");
         var show = await pipeline.RunOpsAsync("dead-letters", "show", messageId.ToString());
@@ -89,16 +101,16 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
 
         var dryRun = await pipeline.RunOpsAsync("dead-letters", "replay", "--dry-run");
         Assert.Equal(0, dryRun.ExitCode);
-        Assert.Contains($"dry run: {events} of {events}", dryRun.Output);
+        Assert.Contains($"dry run: {letters} of {letters}", dryRun.Output);
         var refused = await pipeline.RunOpsAsync("dead-letters", "purge");
         Assert.Equal(2, refused.ExitCode);
-        Assert.Equal(events, (await pipeline.QueueDepthAsync(ErrorQueue)).Ready);
+        Assert.Equal((uint)letters, await Faults.Broker.ReadyAsync(services, pipeline, ErrorQueue));
 
         await pipeline.SetDatabaseAvailableAsync("Sandboxes", available: true);
         var replay = await pipeline.RunOpsAsync("dead-letters", "replay", "--queue", "sandboxes-lifecycle", "--rate", "100");
         output.WriteLine(replay.Output + replay.Error);
         Assert.Equal(0, replay.ExitCode);
-        Assert.Contains($"replayed {events} of {events}", replay.Output);
+        Assert.Contains($"replayed {letters} of {letters}", replay.Output);
 
         await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes", "Sandboxes"),
             n => n == events, Deadline, "every replayed event applied", pipeline.Diagnostics);
