@@ -29,6 +29,8 @@ public sealed partial class OutboxDispatcher<TContext>(
     where TContext : IOutboxDbContext
 {
     private static readonly string ContextName = typeof(TContext).Name;
+    private static readonly Histogram.Child PublishDuration = OutboxMetrics.PublishDuration.WithLabels(ContextName);
+    private static readonly Histogram.Child DispatchDelay = OutboxMetrics.DispatchDelay.WithLabels(ContextName);
     private DateTime _nextMeasure = DateTime.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -123,7 +125,10 @@ public sealed partial class OutboxDispatcher<TContext>(
         string?[] results;
         try
         {
-            results = await Task.WhenAll(rows.Select(row => PublishAsync(row, batch, settings, stoppingToken)));
+            // The rows are published side by side, so one timeout for the batch is each row's timeout.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(settings.PublishTimeout);
+            results = await Task.WhenAll(rows.Select(row => PublishAsync(row, batch, timeout.Token, stoppingToken)));
         }
         finally
         {
@@ -147,7 +152,7 @@ public sealed partial class OutboxDispatcher<TContext>(
             var now = DateTime.UtcNow;
             foreach (var row in rows.Where((_, i) => results[i] is null))
             {
-                OutboxMetrics.DispatchDelay.WithLabels(ContextName).Observe((now - row.CreatedAt).TotalSeconds);
+                DispatchDelay.Observe((now - row.CreatedAt).TotalSeconds);
             }
         }
 
@@ -194,15 +199,13 @@ public sealed partial class OutboxDispatcher<TContext>(
     }
 
     /// <returns>null when the broker confirmed the message, else why it failed.</returns>
-    private async Task<string?> PublishAsync(OutboxMessage row, Activity? batch, OutboxOptions settings, CancellationToken stoppingToken)
+    private async Task<string?> PublishAsync(OutboxMessage row, Activity? batch, CancellationToken timeout, CancellationToken stoppingToken)
     {
         using var activity = PipelineTelemetry.StartOutboxPublish(row.TraceParent, row.Id, row.MessageType, batch);
         try
         {
-            var message = OutboxMessageTypes.Deserialize(row.MessageType, row.Body);
-            using var timer = OutboxMetrics.PublishDuration.WithLabels(ContextName).NewTimer();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(settings.PublishTimeout);
+            var message = row.Message ?? OutboxMessageTypes.Deserialize(row.MessageType, row.Body);
+            using var timer = PublishDuration.NewTimer();
             await bus.Publish(message, message.GetType(), context =>
             {
                 context.MessageId = row.Id;
@@ -216,7 +219,7 @@ public sealed partial class OutboxDispatcher<TContext>(
                 {
                     rabbit.Mandatory = true;
                 }
-            }, timeout.Token);
+            }, timeout);
             return null;
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

@@ -41,6 +41,7 @@ public static class OutboxRegistration
         ReceiptId = receiptId,
         MessageType = OutboxMessageTypes.NameOf(message.GetType()),
         Body = OutboxMessageTypes.Serialize(message),
+        Message = message,
         CreatedAt = now,
         TraceParent = PipelineTelemetry.CurrentTraceParent(),
     };

@@ -14,6 +14,12 @@ public sealed class OutboxMessage
     /// <summary>The message serialized as JSON.</summary>
     public required string Body { get; set; }
 
+    /// <summary>
+    /// Not stored: the message itself, on a row written by this process and handed to its dispatcher in memory, which
+    /// then publishes it without reading <see cref="Body"/> back. Null on rows read from the table.
+    /// </summary>
+    public object? Message { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? SentAt { get; set; }
 

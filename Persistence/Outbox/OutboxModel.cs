@@ -17,6 +17,7 @@ public static class OutboxModel
         {
             e.ToTable(table);
             e.HasKey(x => x.Id);
+            e.Ignore(x => x.Message);
             e.Property(x => x.MessageType).HasMaxLength(300);
             e.Property(x => x.LockedBy).HasMaxLength(100);
             e.Property(x => x.LastError).HasMaxLength(2000);
