@@ -372,6 +372,24 @@ cpu_ticks() {
   parts+=("$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)")
   echo "${parts[*]}"
 }
+# Bytes the .NET runtime has allocated so far in Ingress, Sandboxes and Credits (0 for one that does not answer): like the
+# CPU time, per event between two snapshots; unlike it, the same whatever else the machine is doing.
+allocated() {
+  local port text
+  for port in "$ingress_mgmt" "$sandboxes_mgmt" "$credits_mgmt"; do
+    text=$(curl -sf "http://127.0.0.1:$port/metrics" 2>/dev/null) || text=""
+    awk '$1 == "system_runtime_dotnet_gc_heap_total_allocated" { s = $NF } END { printf "%.0f ", s }' <<<"$text"
+  done
+}
+# alloc_per_event BEFORE AFTER EVENTS: "Ingress 4.1, Sandboxes 2.3, Credits 0.0 KiB"
+alloc_per_event() {
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    split("Ingress Sandboxes Credits", name, " ")
+    for (i = 1; i <= 3; i++) printf "%s%s %.1f", (i > 1 ? ", " : ""), name[i], (n > 0 ? (y[i] - x[i]) / 1024 / n : 0)
+    printf " KiB"
+  }'
+}
 # cpu_per_event BEFORE AFTER EVENTS: "Ingress 0.41, Sandboxes 0.23, … ms"
 cpu_per_event() {
   awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
@@ -448,12 +466,14 @@ floor_summary=$(wrk_summary)
 # Ingress's warm-up takes the first 20,000 requests of the file (E2E_WRAP=0: never a duplicate), then the run the rest.
 head -n 20000 "$work/accept.tsv" >"$work/warm.tsv" && sed -i '1,20000d' "$work/accept.tsv"
 load "$ingress_port" "$work/warm.tsv" 3 32 0 0 && wait_load
+accept_alloc0=$(allocated) accept_n0=$(accepted e2b)
 load "$ingress_port" "$work/accept.tsv" "$accept_seconds" 32 0 0
 sleep $((accept_seconds / 2))
 accept_cpu=$(cpu_snapshot)
 wait_load
 ingress_summary=$(wrk_summary)
 ingress_line=$wrk_line
+accept_alloc=$(alloc_per_event "$accept_alloc0" "$(allocated)" $(($(accepted e2b) - accept_n0)) | cut -d, -f1)
 wrk_line=$floor_line
 floor_rps=$(per_s "$(field requests)" "$(field duration_us)")
 wrk_line=$ingress_line
@@ -463,7 +483,7 @@ echo
 echo "1. accept, wrk -t1 -c32, ${accept_seconds}s each (consumers stopped; Ingress's dispatcher publishing)"
 echo "   floor (read, verify, answer): $floor_summary"
 echo "   Ingress:                      $ingress_summary"
-echo "   Ingress / floor: $accept_ratio"
+echo "   Ingress / floor: $accept_ratio; allocated per request (and its publish): $accept_alloc KiB"
 echo "   CPU at mid-run (pids: ingress ${pid_of[ingress]}, floor ${pid_of[floor]}, wrk):"
 echo "$accept_cpu"
 rm -f "$work/floor.tsv" "$work/accept.tsv" "$work/warm.tsv"
@@ -580,8 +600,9 @@ sustained() {
   echo "3. $label: ${e2e_seconds}s, $rate_desc, consumers running"
   printf '   %6s %10s %10s %10s\n' "t (s)" accepted applied backlog
   t0=$SECONDS
-  local ticks0
+  local ticks0 alloc0
   ticks0=$(cpu_ticks)
+  alloc0=$(allocated)
   local connections=32
   ((e2e_rate == 0)) || connections=$rate_connections
   load "$ingress_port" "$work/e2e.tsv" "$e2e_seconds" "$connections" "$e2e_rate" 0
@@ -621,7 +642,7 @@ sustained() {
     line+=", $left still to apply ${e2e_drain_timeout}s after the load"
   fi
   # From the start of the load until all was applied, per accepted event.
-  line+="; CPU per event: $(cpu_per_event "$ticks0" "$(cpu_ticks)" "$acc")"
+  line+="; CPU per event: $(cpu_per_event "$ticks0" "$(cpu_ticks)" "$acc"); allocated per event: $(alloc_per_event "$alloc0" "$(allocated)" "$acc")"
   echo "   $line"
   e2e_results+=("$line")
   e2e_applied+=("$(per_s "$app" "$load_us")")
