@@ -53,6 +53,7 @@ public static class ServiceDefaults
                     to => to.Sink(new BatchedStdout(text), BatchedStdout.Options)));
             }
         });
+        CachingLoggerFactory.Decorate(builder.Services);
 
         builder.AddPipelineTracing();
         MeterExport.Start();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Pipeline.Ingress.Providers;
@@ -43,10 +44,20 @@ public static class Signatures
         return false;
     }
 
-    /// <summary>The secrets as keys (their UTF-8 bytes); blank entries are skipped, so an empty key never signs anything.</summary>
+    /// <summary>
+    /// The secrets as keys (their UTF-8 bytes); blank entries are skipped, so an empty key never signs anything. Encoded
+    /// once per list: settings are reloaded as new lists, never changed in place, and the keys are only read.
+    /// </summary>
     public static byte[][] Utf8Keys(IReadOnlyList<string> secrets)
     {
         ArgumentNullException.ThrowIfNull(secrets);
+        return EncodedKeys.GetValue(secrets, Encode);
+    }
+
+    private static readonly ConditionalWeakTable<IReadOnlyList<string>, byte[][]> EncodedKeys = new();
+
+    private static byte[][] Encode(IReadOnlyList<string> secrets)
+    {
         var count = 0;
         foreach (var secret in secrets)
         {

@@ -21,12 +21,15 @@ public sealed partial class WebhookPipeline(
 {
     private readonly ILogger _logger = loggers.CreateLogger("Pipeline.Ingress.Webhooks");
 
+    // The log scope of each provider's requests (providers are names in code and settings), made once.
+    private readonly ConcurrentDictionary<string, KeyValuePair<string, object>[]> _scopes = new(StringComparer.Ordinal);
+
     // Providers whose "not configured" answer has been logged: once per provider, not once per request.
     private readonly ConcurrentDictionary<string, byte> _notConfiguredLogged = new(StringComparer.Ordinal);
 
     public async Task<IResult> HandleAsync(HttpContext http, IWebhookProvider provider, ReceiptWriter writer)
     {
-        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["Provider"] = provider.Name });
+        using var scope = _logger.BeginScope(_scopes.GetOrAdd(provider.Name, name => [new("Provider", name)]));
         var started = Stopwatch.GetTimestamp();
         traffic.Track(http, provider.Name, started);
         IngressMetrics.Received.WithLabels(provider.Name).Inc();

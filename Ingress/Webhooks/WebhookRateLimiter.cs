@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Threading.RateLimiting;
@@ -95,20 +96,27 @@ public sealed class WebhookRateLimiter : IDisposable
             Failures.Dispose();
         }
 
-        private static PartitionedRateLimiter<string> BuildProviders(RateLimitOptions options) =>
-            PartitionedRateLimiter.Create<string, string>(provider =>
+        // The limiter asks for the partition on every acquire: each provider's is built once (providers are
+        // configured names, and only a verified request of a configured provider is charged).
+        private static PartitionedRateLimiter<string> BuildProviders(RateLimitOptions options)
+        {
+            var partitions = new ConcurrentDictionary<string, RateLimitPartition<string>>(StringComparer.Ordinal);
+            return PartitionedRateLimiter.Create<string, string>(provider => partitions.GetOrAdd(provider, Partition, options));
+        }
+
+        private static RateLimitPartition<string> Partition(string provider, RateLimitOptions options)
+        {
+            options.Providers.TryGetValue(provider, out var own);
+            var perSecond = own?.PerSecond ?? options.PerSecond;
+            var burst = own?.Burst ?? options.Burst;
+            return RateLimitPartition.GetTokenBucketLimiter(provider, _ => new TokenBucketRateLimiterOptions
             {
-                options.Providers.TryGetValue(provider, out var own);
-                var perSecond = own?.PerSecond ?? options.PerSecond;
-                var burst = own?.Burst ?? options.Burst;
-                return RateLimitPartition.GetTokenBucketLimiter(provider, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = Math.Max(burst, 1),
-                    TokensPerPeriod = Math.Max(1, perSecond / 10),
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, perSecond / 10) / (double)perSecond),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                TokenLimit = Math.Max(burst, 1),
+                TokensPerPeriod = Math.Max(1, perSecond / 10),
+                ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, perSecond / 10) / (double)perSecond),
+                QueueLimit = 0,
+                AutoReplenishment = true,
             });
+        }
     }
 }
