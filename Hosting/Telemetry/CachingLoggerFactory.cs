@@ -9,7 +9,7 @@ namespace Pipeline.Hosting.Telemetry;
 /// asks for one each time it writes a result (<c>Results.Ok</c>): on Ingress that was a logger per request. Categories
 /// are names in code (types, result kinds), so the cache stays as small as the code.
 /// </summary>
-internal sealed class CachingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+public sealed class CachingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 {
     private readonly ConcurrentDictionary<string, ILogger> _loggers = new(StringComparer.Ordinal);
 
