@@ -31,6 +31,7 @@ public sealed partial class OutboxDispatcher<TContext>(
     private static readonly string ContextName = typeof(TContext).Name;
     private static readonly Histogram.Child PublishDuration = OutboxMetrics.PublishDuration.WithLabels(ContextName);
     private static readonly Histogram.Child DispatchDelay = OutboxMetrics.DispatchDelay.WithLabels(ContextName);
+    private static readonly Gauge.Child InFlight = OutboxMetrics.InFlight.WithLabels(ContextName);
     private DateTime _nextMeasure = DateTime.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -120,8 +121,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         using var batch = PipelineTelemetry.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parentContext: default);
         batch?.SetTag("pipeline.outbox", ContextName);
         batch?.SetTag("pipeline.outbox.claimed", rows.Count);
-        var inFlight = OutboxMetrics.InFlight.WithLabels(ContextName);
-        inFlight.Inc(rows.Count);
+        InFlight.Inc(rows.Count);
         string?[] results;
         try
         {
@@ -132,7 +132,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
         finally
         {
-            inFlight.Dec(rows.Count);
+            InFlight.Dec(rows.Count);
         }
 
         var sent = new List<Guid>(rows.Count);
