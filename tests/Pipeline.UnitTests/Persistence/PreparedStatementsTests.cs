@@ -1,0 +1,30 @@
+using Npgsql;
+using Pipeline.Persistence;
+
+namespace Pipeline.UnitTests.Persistence;
+
+/// <summary>PostgreSQL connection strings prepare repeated statements unless they say otherwise.</summary>
+public class PreparedStatementsTests
+{
+    [Fact]
+    public void A_connection_string_without_the_setting_gets_the_default()
+    {
+        var result = new NpgsqlConnectionStringBuilder(
+            PersistenceRegistration.WithPreparedStatements("Host=127.0.0.1;Port=5432;Username=pipeline;Database=ingress"));
+
+        Assert.Equal(PersistenceRegistration.DefaultMaxAutoPrepare, result.MaxAutoPrepare);
+        Assert.Equal("ingress", result.Database);
+        Assert.Equal(5432, result.Port);
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Max Auto Prepare=0", 0)]
+    [InlineData("Host=127.0.0.1;max auto prepare=20", 20)]
+    [InlineData("Host=127.0.0.1;MaxAutoPrepare=0", 0)]
+    public void A_setting_of_its_own_is_kept(string connectionString, int expected)
+    {
+        var result = new NpgsqlConnectionStringBuilder(PersistenceRegistration.WithPreparedStatements(connectionString));
+
+        Assert.Equal(expected, result.MaxAutoPrepare);
+    }
+}
