@@ -12,6 +12,11 @@ public static class MeterExport
     private static readonly string[] IgnoredMeters =
         ["Private.InternalDiagnostics.", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.MemoryPool"];
 
+    // Npgsql counts the bytes of every buffer it reads or writes: a measurement per network read, nothing an operator of
+    // the pipeline acts on (its command counts and durations stay).
+    private static readonly string[] IgnoredInstruments =
+        ["db.client.operation.npgsql.bytes_read", "db.client.operation.npgsql.bytes_written"];
+
     private static readonly double[] MillisecondBuckets = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 15000, 60000];
 
     private static readonly Lazy<IDisposable> Adapter = new(() =>
@@ -22,7 +27,8 @@ public static class MeterExport
             // Left out: the runtime's private QUIC diagnostics (no HTTP/3 here); ASP.NET Core's request and routing meters,
             // which prometheus-net's http_request_* series already give (UseHttpMetrics); Kestrel's memory-pool meter,
             // measured on every buffer rented. Together they were about 5% of Ingress's CPU under load.
-            InstrumentFilterPredicate = instrument => !IgnoredMeters.Any(prefix => instrument.Meter.Name.StartsWith(prefix, StringComparison.Ordinal)),
+            InstrumentFilterPredicate = instrument => !IgnoredMeters.Any(prefix => instrument.Meter.Name.StartsWith(prefix, StringComparison.Ordinal))
+                && !IgnoredInstruments.Contains(instrument.Name, StringComparer.Ordinal),
             // prometheus-net drops a series after this long without a measurement (default 5 minutes), and it comes
             // back from zero: a quiet consumer's MassTransit counts would keep vanishing. Our label sets are bounded,
             // so keep them as long as the adapter allows.

@@ -76,6 +76,11 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
         Assert.Contains("pipeline_sandboxes_active{state=\"paused\"} 0", consumerMetrics);
         Assert.DoesNotMatch("(?m)^pipeline_rooms_active ", consumerMetrics); // only the Rooms service reports rooms
         Assert.Contains("le=\"60000\"", consumerMetrics); // MassTransit's millisecond histograms get millisecond buckets
+        // Npgsql's command durations are exported, its per-buffer byte counts are not.
+        output.WriteLine(string.Join(Environment.NewLine, consumerMetrics.Split('\n').Where(l => l.StartsWith("npgsql_", StringComparison.Ordinal))));
+        Assert.Contains("npgsql_db_client_operation_duration", consumerMetrics);
+        Assert.DoesNotContain("bytes_read", consumerMetrics);
+        Assert.DoesNotContain("bytes_written", consumerMetrics);
 
         // (c) Ingress's /metrics: dead letters per _error queue, read from the management API.
         var ingressMetrics = await Eventually.WaitAsync(() => pipeline.IngressManagement.GetStringAsync("metrics"),
