@@ -8,11 +8,11 @@
 #      --users users and for one hot user
 #   4. backlog drain: N accepted E2B events with the consumers stopped, then the time until Sandboxes applied them all
 #   5. the bus floor: MassTransit publish with confirms + consume in one process, quorum queue, same broker
-# It runs 1, 4, 2, 3, 5 (the accept run's events start the backlog while the consumers are stopped); the summary at
-# the end is in the order above.
+# It warms Ingress and Sandboxes up first (--ingress-warmup), then runs 1, 4, 2, 3, 5 (the accept run's events start
+# the backlog while the consumers are stopped); the summary at the end is in the order above.
 #
-#   benchmarks/e2e/run.sh            # full run, about 15 minutes after the build
-#   benchmarks/e2e/run.sh --quick    # about 3 minutes after the build; figures are rougher
+#   benchmarks/e2e/run.sh            # full run, about 16 minutes after the build
+#   benchmarks/e2e/run.sh --quick    # about 4 minutes after the build; figures are rougher
 #   benchmarks/e2e/run.sh --soak 600 # only a memory run instead: one flow at a fixed rate, Ingress's RSS sampled
 #   benchmarks/e2e/run.sh --help     # every option and its default
 #
@@ -32,6 +32,7 @@ e2e_seconds=60
 e2e_rate=0
 e2e_drain_timeout=60
 warmup_seconds=20
+ingress_warmup=40
 users=1000
 backlog=100000
 drain_timeout=900
@@ -49,7 +50,7 @@ soak_provider=e2b
 usage() {
   cat <<EOF
 usage: benchmarks/e2e/run.sh [options]
-  --quick                 short run (about 3 min after the build): --accept-seconds 10 --rate-seconds 10
+  --quick                 short run (about 4 min after the build): --accept-seconds 10 --rate-seconds 10
                           --e2e-seconds 10 --e2e-drain-timeout 10 --warmup 10 --backlog 2000 --bus-messages 10000
                           --sample-seconds 2
   --accept-seconds S      1: wrk -c32 time against each of the floor and Ingress (default $accept_seconds)
@@ -62,6 +63,8 @@ usage: benchmarks/e2e/run.sh [options]
   --e2e-seconds S         3: load time per flow and user mix (default $e2e_seconds)
   --e2e-rate R            3: offer R requests/s instead of a closed loop at 32 connections (default: closed loop)
   --e2e-drain-timeout S   3: after each load, wait at most S seconds for the rest to be applied (default $e2e_drain_timeout)
+  --ingress-warmup S      before 1: closed-loop E2B events with the consumers running, so that 1 and 2 measure a
+                          warmed-up Ingress and Sandboxes (default $ingress_warmup, also with --quick)
   --warmup S              3: closed-loop usage events for Credits before 3, which is otherwise cold (default $warmup_seconds)
   --users U               3: users (sandboxes, accounts) of the spread mix (default $users)
   --bus-messages M        5: messages of the bus floor (default $bus_messages)
@@ -92,6 +95,7 @@ while (($#)); do
     --e2e-rate) e2e_rate=$2; shift ;;
     --e2e-drain-timeout) e2e_drain_timeout=$2; shift ;;
     --warmup) warmup_seconds=$2; shift ;;
+    --ingress-warmup) ingress_warmup=$2; shift ;;
     --users) users=$2; shift ;;
     --bus-messages) bus_messages=$2; shift ;;
     --sample-seconds) sample_seconds=$2; shift ;;
@@ -334,6 +338,11 @@ wait_load() {
   forget_pid "$wrk_pid"
   wrk_line=$(grep '^E2E ' "$work/wrk.out") || { cat "$work/wrk.out" >&2; die "no figures from wrk"; }
 }
+# wait_applied PROVIDER N: until the consumer has done N messages, or --e2e-drain-timeout has passed.
+wait_applied() {
+  local deadline=$((SECONDS + e2e_drain_timeout))
+  until (($(applied "$1") >= $2)) || ((SECONDS >= deadline)); do sleep 0.5; done
+}
 # field NAME: a number of the last wrk line.
 field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<" $wrk_line"; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f ms", us / 1000 }'; }
@@ -453,6 +462,18 @@ if ((soak_seconds > 0)); then
   exit 0
 fi
 
+# ---------------------------------------------------------------- warm-up of Ingress and Sandboxes
+# On two cores under load, the tiered JIT of a service that just started takes 30-40 s to settle, and until then it
+# spends up to twice the CPU a request (measured: 1. of one build gave 0.081 of the floor after a 3 s warm-up, 0.113
+# after 45 s). The floor is warm after its own few seconds. So every figure is that of warmed-up processes; what a cold
+# start costs is what 4 shows. With the consumers running, so that nothing is left queued for 4.
+log "warm-up: E2B→Sandboxes, closed loop for ${ingress_warmup}s with the consumers running, then until applied"
+bodies e2b $((ingress_warmup * 3000 + 1000)) "$users" "$work/warm.tsv"
+load "$ingress_port" "$work/warm.tsv" "$ingress_warmup" 32 0 0 && wait_load
+warm_accepted=$(accepted e2b)
+wait_applied e2b "$warm_accepted"
+rm -f "$work/warm.tsv"
+
 # ---------------------------------------------------------------- 1. accept
 log "1. accept: consumers stopped, wrk -c32 for ${accept_seconds}s against the floor, then Ingress"
 stop_service sandboxes
@@ -489,23 +510,24 @@ echo "$accept_cpu"
 rm -f "$work/floor.tsv" "$work/accept.tsv" "$work/warm.tsv"
 
 # ---------------------------------------------------------------- 4. backlog drain
-so_far=$(accepted e2b)
+so_far=$(($(accepted e2b) - warm_accepted))
 if ((so_far < backlog)); then
   log "4. backlog: $((backlog - so_far)) more E2B events with the consumers stopped"
   # Spare requests: the load stops as soon as Ingress counts the backlog accepted.
   bodies e2b $((backlog - so_far + 2000)) "$users" "$work/backlog.tsv"
   load "$ingress_port" "$work/backlog.tsv" 36000 32 0 0
-  until (($(accepted e2b) >= backlog)) || ! kill -0 "$wrk_pid" 2>/dev/null; do sleep 0.5; done
+  until (($(accepted e2b) - warm_accepted >= backlog)) || ! kill -0 "$wrk_pid" 2>/dev/null; do sleep 0.5; done
   stop_pid "$wrk_pid"
   wait "$wrk_pid" 2>/dev/null || true
   forget_pid "$wrk_pid"
   rm -f "$work/backlog.tsv"
 fi
-backlog_n=$(accepted e2b)
+backlog_total=$(accepted e2b) # what Ingress publishes: the warm-up's events and the backlog
+backlog_n=$((backlog_total - warm_accepted))
 log "4. backlog: $backlog_n accepted; waiting for Ingress to publish them all"
 published_at=$SECONDS
-until (($(published) >= backlog_n)); do
-  ((SECONDS - published_at < drain_timeout)) || die "Ingress published $(published) of $backlog_n in ${drain_timeout}s"
+until (($(published) >= backlog_total)); do
+  ((SECONDS - published_at < drain_timeout)) || die "Ingress published $(published) of $backlog_total in ${drain_timeout}s"
   sleep 0.5
 done
 publish_wait=$((SECONDS - published_at))
@@ -565,10 +587,6 @@ echo "   sends more than 1 ms behind schedule: $late of $scheduled ($late_pct%; 
 echo "   applied by Sandboxes by the end of the load: $rate_applied of $rate_accepted accepted"
 rm -f "$work/rate.tsv"
 # wait_applied PROVIDER COUNT: until the consumer's applied count reaches COUNT, or --e2e-drain-timeout has passed.
-wait_applied() {
-  local deadline=$((SECONDS + e2e_drain_timeout))
-  until (($(applied "$1") >= $2)) || ((SECONDS >= deadline)); do sleep 0.5; done
-}
 # Lets the rest drain so that it does not weigh on the next figure.
 wait_applied e2b $((applied_before + rate_accepted))
 
