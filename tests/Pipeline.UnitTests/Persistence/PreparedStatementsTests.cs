@@ -13,8 +13,18 @@ public class PreparedStatementsTests
             PersistenceRegistration.WithPreparedStatements("Host=127.0.0.1;Port=5432;Username=pipeline;Database=ingress"));
 
         Assert.Equal(PersistenceRegistration.DefaultMaxAutoPrepare, result.MaxAutoPrepare);
+        Assert.Equal("-c plan_cache_mode=force_custom_plan", result.Options);
         Assert.Equal("ingress", result.Database);
         Assert.Equal(5432, result.Port);
+    }
+
+    [Fact]
+    public void Options_of_its_own_are_kept_beside_the_custom_plans()
+    {
+        var result = new NpgsqlConnectionStringBuilder(
+            PersistenceRegistration.WithPreparedStatements("Host=127.0.0.1;Options=-c statement_timeout=5000"));
+
+        Assert.Equal("-c statement_timeout=5000 -c plan_cache_mode=force_custom_plan", result.Options);
     }
 
     [Theory]
