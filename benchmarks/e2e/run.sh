@@ -464,7 +464,7 @@ fi
 
 # ---------------------------------------------------------------- warm-up of Ingress and Sandboxes
 # On two cores under load, the tiered JIT of a service that just started takes 30-40 s to settle, and until then it
-# spends up to twice the CPU a request (measured: 1. of one build gave 0.081 of the floor after a 3 s warm-up, 0.113
+# spends nearly twice the CPU a request (measured: 1. of one build gave 0.081 of the floor after a 3 s warm-up, 0.113
 # after 45 s). The floor is warm after its own few seconds. So every figure is that of warmed-up processes; what a cold
 # start costs is what 4 shows. With the consumers running, so that nothing is left queued for 4.
 log "warm-up: E2B→Sandboxes, closed loop for ${ingress_warmup}s with the consumers running, then until applied"
@@ -586,7 +586,6 @@ echo "   Ingress: $rate_summary"
 echo "   sends more than 1 ms behind schedule: $late of $scheduled ($late_pct%; 0% = open loop, otherwise the latencies are too low)"
 echo "   applied by Sandboxes by the end of the load: $rate_applied of $rate_accepted accepted"
 rm -f "$work/rate.tsv"
-# wait_applied PROVIDER COUNT: until the consumer's applied count reaches COUNT, or --e2e-drain-timeout has passed.
 # Lets the rest drain so that it does not weigh on the next figure.
 wait_applied e2b $((applied_before + rate_accepted))
 
