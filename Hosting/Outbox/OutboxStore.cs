@@ -55,7 +55,11 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
         DbContext context, int batchSize, DateTime now, DateTime until, string token, CancellationToken cancellationToken)
     {
         var entity = context.Model.FindEntityType(typeof(OutboxMessage))!;
-        var table = context.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
+        var sqlHelper = context.GetService<ISqlGenerationHelper>();
+        var table = sqlHelper.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
+        // The columns by name, not o.*: the statement is prepared, and PostgreSQL refuses a prepared statement whose
+        // result a later migration widened ("cached plan must not change result type").
+        var columns = string.Join(", ", entity.GetProperties().Select(p => "o." + sqlHelper.DelimitIdentifier(p.GetColumnName())));
         // The table name comes from the model and the limit is a number, never input; the other values are parameters. The
         // limit is written out so that a generic plan (with Max Auto Prepare) still knows the claim is small: with a
         // parameter it planned a hash join over a scan of the whole table (0.2 s a claim at 140,000 rows, not 2 ms).
@@ -65,7 +69,7 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
                 WHERE "SentAt" IS NULL AND ("LockedUntil" IS NULL OR "LockedUntil" < {2})
                 ORDER BY "CreatedAt" LIMIT {{batchSize.ToString(CultureInfo.InvariantCulture)}} FOR UPDATE SKIP LOCKED) AS c
           WHERE o."Id" = c."Id"
-          RETURNING o.*
+          RETURNING {{columns}}
           """;
         var rows = await db.Outbox.FromSqlRaw(sql, token, until, now)
             .AsNoTracking()

@@ -82,6 +82,29 @@ public sealed class OutboxClaimTests(TestServices services) : IAsyncLifetime
         Assert.All(again, r => Assert.StartsWith("other/", r.LockedBy, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_claim_prepared_before_a_migration_added_a_column_still_claims()
+    {
+        // Npgsql prepares a statement after its fifth run on a connection; one connection, so that it is that one.
+        await using var scope = _provider.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        var store = scope.ServiceProvider.GetRequiredService<OutboxStore<IngressDbContext>>();
+        await db.Database.OpenConnectionAsync();
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Empty(await store.ClaimAsync(10, Lease, "before", CancellationToken.None));
+        }
+
+        // What a newer version's migration could do while this one runs (a rolling upgrade).
+        await db.Database.ExecuteSqlRawAsync("ALTER TABLE ingress_outbox ADD COLUMN \"Added\" text");
+        var rows = await AddRowsAsync(3);
+
+        var claimed = await store.ClaimAsync(10, Lease, "after", CancellationToken.None);
+
+        Assert.Equal(rows, claimed.Select(r => r.Id));
+        await db.Database.CloseConnectionAsync();
+    }
+
     private async Task<List<Guid>> AddRowsAsync(int count)
     {
         await using var scope = _provider.CreateAsyncScope();
