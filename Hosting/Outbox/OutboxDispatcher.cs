@@ -15,7 +15,8 @@ namespace Pipeline.Hosting.Outbox;
 /// Publishes outbox rows: those handed over in memory by a commit (<see cref="OutboxSignal{TContext}.Handoff"/>, already
 /// leased to this dispatcher), and those it claims from the table: after a commit that signalled, at start, on a poll
 /// as a fallback (also while handed rows keep coming), and again at once after a full claim. A claim leases the rows. Rows are published with publisher
-/// confirms under the row id as MessageId, and marked sent only after the broker confirmed them. While the broker is
+/// confirms under the row id as MessageId, and deleted (or marked sent, <see cref="OutboxOptions.RetainSent"/>) only after
+/// the broker confirmed them. While the broker is
 /// away, rows wait with a growing delay; nothing is dropped. At a graceful stop, the leases of rows not published are
 /// given back (those waiting in memory and those of a publish the stop cut short), so the next dispatcher does not wait
 /// for them to lapse.
@@ -147,7 +148,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         if (sent.Count > 0)
         {
             // Not cancellable: the broker has these, so recording it must not be skipped at shutdown.
-            await store.MarkSentAsync(sent, CancellationToken.None);
+            await store.MarkSentAsync(sent, settings.RetainSent > TimeSpan.Zero, CancellationToken.None);
             OutboxMetrics.Published.WithLabels(ContextName).Inc(sent.Count);
             var now = DateTime.UtcNow;
             foreach (var row in rows.Where((_, i) => results[i] is null))

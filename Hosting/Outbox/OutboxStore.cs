@@ -78,11 +78,17 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
         return rows;
     }
 
-    public Task MarkSentAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    /// <summary>Records that the broker has <paramref name="ids"/>: deletes them, or marks them sent when they are kept.</summary>
+    public Task MarkSentAsync(IReadOnlyCollection<Guid> ids, bool keep, CancellationToken cancellationToken)
     {
+        var rows = db.Outbox.Where(o => ids.Contains(o.Id));
+        if (!keep)
+        {
+            return rows.ExecuteDeleteAsync(cancellationToken);
+        }
+
         var now = DateTime.UtcNow;
-        return db.Outbox.Where(o => ids.Contains(o.Id))
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.SentAt, now).SetProperty(o => o.LockedUntil, (DateTime?)null), cancellationToken);
+        return rows.ExecuteUpdateAsync(s => s.SetProperty(o => o.SentAt, now).SetProperty(o => o.LockedUntil, (DateTime?)null), cancellationToken);
     }
 
     /// <summary>Gives back the leases of rows not yet sent, so that any dispatcher may claim them at once.</summary>

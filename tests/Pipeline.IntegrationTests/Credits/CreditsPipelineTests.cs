@@ -28,11 +28,13 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
     private readonly string _secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     private readonly string _adminKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
-    private Task<PipelineTopology> StartAsync() => PipelineTopology.StartAsync(services, new TopologyOptions
+    private Task<PipelineTopology> StartAsync(bool keepSent = false) => PipelineTopology.StartAsync(services, new TopologyOptions
     {
         Consumers = [ConsumerService.Credits],
         IngressEnvironment = { ["NEWAPI_WEBHOOK_SECRET"] = _secret },
-        ConsumerEnvironment = { ["ADMIN_API_KEY"] = _adminKey },
+        ConsumerEnvironment = keepSent
+            ? new() { ["ADMIN_API_KEY"] = _adminKey, ["Outbox__RetainSent"] = "01:00:00" }
+            : new() { ["ADMIN_API_KEY"] = _adminKey },
     });
 
     [Fact]
@@ -183,7 +185,8 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
     [Fact]
     public async Task Crossing_the_low_mark_and_zero_publishes_one_alert_each_through_the_credits_outbox()
     {
-        await using var pipeline = await StartAsync();
+        // Published rows kept (marked sent), so that the outbox itself shows what was published.
+        await using var pipeline = await StartAsync(keepSent: true);
         var credits = pipeline.ConsumerHttp[ConsumerService.Credits];
         await using var broker = await BrokerAsync(pipeline);
         var lowQueue = await BindQueueAsync(broker.Channel, LowExchange);

@@ -74,6 +74,8 @@ public sealed class DelayedRedeliveryTests(TestServices services, ITestOutputHel
         await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
         {
             SeparateDatabases = true,
+            // Published outbox rows are kept (marked sent): the test reads a message id from them.
+            IngressEnvironment = { ["Outbox__RetainSent"] = "01:00:00" },
             ConsumerEnvironment =
             {
                 ["Bus__RetryLimit"] = "1",

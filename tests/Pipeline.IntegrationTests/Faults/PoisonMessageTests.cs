@@ -23,6 +23,8 @@ public sealed class PoisonMessageTests(TestServices services, ITestOutputHelper 
     {
         await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
         {
+            // Published outbox rows are kept (marked sent): the test reads a message id from them.
+            IngressEnvironment = { ["Outbox__RetainSent"] = "01:00:00" },
             ConsumerEnvironment =
             {
                 ["PIPELINE_TEST_FAILFAST_WHEN_BODY_CONTAINS"] = Poison,

@@ -62,8 +62,10 @@ public sealed class OutboxClaimTests(TestServices services) : IAsyncLifetime
         Assert.True(claims.Count(c => c.Count > 0) > 1, "the replicas shared the rows");
     }
 
-    [Fact]
-    public async Task A_leased_row_comes_back_only_when_its_lease_has_lapsed_and_it_is_unsent()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_leased_row_comes_back_only_when_its_lease_has_lapsed_and_it_is_unsent(bool keepSent)
     {
         var rows = await AddRowsAsync(30);
         var claimed = await ClaimAsync(30, "dispatcher");
@@ -72,8 +74,11 @@ public sealed class OutboxClaimTests(TestServices services) : IAsyncLifetime
 
         await using (var scope = _provider.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<OutboxStore<IngressDbContext>>().MarkSentAsync(rows.Take(10).ToList(), CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<OutboxStore<IngressDbContext>>().MarkSentAsync(rows.Take(10).ToList(), keepSent, CancellationToken.None);
             var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+            // Kept: marked sent; not kept: gone.
+            Assert.Equal(keepSent ? 30 : 20, await db.Outbox.CountAsync());
+            Assert.Equal(keepSent ? 10 : 0, await db.Outbox.CountAsync(o => o.SentAt != null));
             await db.Outbox.ExecuteUpdateAsync(s => s.SetProperty(o => o.LockedUntil, DateTime.UtcNow.AddSeconds(-1)));
         }
 

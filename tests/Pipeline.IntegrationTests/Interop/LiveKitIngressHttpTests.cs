@@ -41,6 +41,8 @@ public sealed class LiveKitIngressHttpTests(TestServices services)
                 ["LIVEKIT_API_KEY"] = envKey,
                 ["LIVEKIT_API_SECRET"] = envSecret,
                 [$"Providers__LiveKit__Keys__{rotatedKey}"] = rotatedSecret,
+                // Published outbox rows are kept (marked sent): the test counts them.
+                ["Outbox__RetainSent"] = "01:00:00",
             },
         });
         var http = pipeline.IngressHttp;

@@ -30,6 +30,8 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
                 ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
                 ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
                 ["Telemetry__GaugeRefreshInterval"] = "00:00:01",
+                // Published outbox rows are kept (marked sent): the test reads the trace stored with one.
+                ["Outbox__RetainSent"] = "01:00:00",
             },
             ConsumerEnvironment = { ["Telemetry__GaugeRefreshInterval"] = "00:00:01" },
         });

@@ -22,7 +22,8 @@ public sealed class DeadLetterReplayTests(TestServices services, ITestOutputHelp
         await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
         {
             SeparateDatabases = true,
-            IngressEnvironment = { ["ADMIN_API_KEY"] = adminKey },
+            // Published outbox rows are kept (marked sent): the test reads a message id from them.
+            IngressEnvironment = { ["ADMIN_API_KEY"] = adminKey, ["Outbox__RetainSent"] = "01:00:00" },
         });
         const int events = 12;
 

@@ -66,8 +66,9 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         await Eventually.WaitAsync(async () => await pipeline.CountAsync("""SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL""") == 0,
             Deadline, "outbox drained", pipeline.Diagnostics);
 
+        // One message (one inbox row), its outbox row deleted once published.
         Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
-        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_outbox"));
+        Assert.Equal(0, await pipeline.CountAsync("SELECT count(*) FROM ingress_outbox"));
         Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox"));
         Assert.Equal(1, await pipeline.CountAsync("""SELECT "EventCount" FROM sandboxes WHERE "SandboxId" = 'sbx-dup-1'"""));
     }
@@ -92,7 +93,7 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         await Eventually.WaitAsync(() => pipeline.GetSandboxAsync("sbx-genuine"), s => s is not null, Deadline, "genuine sandbox", pipeline.Diagnostics);
 
         Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
-        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM ingress_outbox"));
+        Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM sandboxes_inbox"));
         Assert.Null(await pipeline.GetSandboxAsync("sbx-forged"));
         Assert.Equal(1, await pipeline.CountAsync("SELECT count(*) FROM sandboxes"));
     }

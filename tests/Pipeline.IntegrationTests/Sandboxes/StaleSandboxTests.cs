@@ -25,6 +25,8 @@ public sealed class StaleSandboxTests(TestServices services)
             ["Sandboxes__StaleAfter"] = "01:00:00",
             ["Sandboxes__StaleCheckInterval"] = "00:00:00.200",
             ["Sandboxes__PricePerSecond__base"] = "0.00002",
+            // Published rows kept, marked sent, so that the outbox shows how many announcements were written.
+            ["Outbox__RetainSent"] = "01:00:00",
         };
         var topology = DeliveryPipelineTests.Topology(adminKey, extra: settings);
         await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
