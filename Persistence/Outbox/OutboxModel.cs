@@ -22,7 +22,9 @@ public static class OutboxModel
             e.Property(x => x.LockedBy).HasMaxLength(100);
             e.Property(x => x.LastError).HasMaxLength(2000);
             e.Property(x => x.TraceParent).HasMaxLength(64);
-            e.HasIndex(x => new { x.SentAt, x.CreatedAt });
+            // The retention purge of rows kept after publishing (Outbox:RetainSent), oldest first: only those rows, so that
+            // a row written (and, by default, deleted once published) takes no entry in it.
+            e.HasIndex(x => x.SentAt).HasFilter("\"SentAt\" IS NOT NULL").HasDatabaseName($"IX_{table}_Sent");
 
             // The dispatcher's claim (pending rows, oldest first): only pending rows, in order, so a claim reads as many
             // entries as it takes however many sent rows the table keeps. Without it PostgreSQL sorts every pending row

@@ -245,7 +245,9 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Credits
 
                     b.HasIndex("ReceiptId");
 
-                    b.HasIndex("SentAt", "CreatedAt");
+                    b.HasIndex("SentAt")
+                        .HasDatabaseName("IX_credits_outbox_Sent")
+                        .HasFilter("\"SentAt\" IS NOT NULL");
 
                     b.ToTable("credits_outbox", (string)null);
                 });

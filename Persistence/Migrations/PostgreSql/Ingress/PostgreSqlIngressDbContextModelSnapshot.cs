@@ -109,7 +109,9 @@ namespace Pipeline.Persistence.Migrations.PostgreSql.Ingress
 
                     b.HasIndex("ReceiptId");
 
-                    b.HasIndex("SentAt", "CreatedAt");
+                    b.HasIndex("SentAt")
+                        .HasDatabaseName("IX_ingress_outbox_Sent")
+                        .HasFilter("\"SentAt\" IS NOT NULL");
 
                     b.ToTable("ingress_outbox", (string)null);
                 });

@@ -91,7 +91,9 @@ namespace Pipeline.Persistence.Migrations.SqlServer.Sandboxes
 
                     b.HasIndex("ReceiptId");
 
-                    b.HasIndex("SentAt", "CreatedAt");
+                    b.HasIndex("SentAt")
+                        .HasDatabaseName("IX_sandboxes_outbox_Sent")
+                        .HasFilter("\"SentAt\" IS NOT NULL");
 
                     b.ToTable("sandboxes_outbox", (string)null);
                 });
