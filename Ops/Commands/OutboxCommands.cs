@@ -15,7 +15,7 @@ public static class OutboxCommands
             DefaultValueFactory = _ => Enum.TryParse<DatabaseProvider>(Environment.GetEnvironmentVariable("Database__Provider"), true, out var p) ? p : DatabaseProvider.PostgreSql,
         };
         var connection = new Option<string?>("--connection") { Description = "Connection string (env ConnectionStrings__Ingress)" };
-        var status = new Command("status", "Pending rows, oldest pending age, failing rows and rows sent in the last minute.") { provider, connection };
+        var status = new Command("status", "Pending rows, oldest pending age, failing rows and, where published rows are kept (Outbox:RetainSent), rows sent in the last minute.") { provider, connection };
         status.SetAction(async (parse, ct) =>
         {
             var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable("ConnectionStrings__Ingress");
@@ -35,7 +35,10 @@ public static class OutboxCommands
 
                 found++;
                 var age = s.OldestPending is { } oldest ? $"{(DateTime.UtcNow - oldest).TotalSeconds:0.0} s" : "-";
-                Console.WriteLine($"{s.Table}: {s.Pending} pending (oldest {age}), {s.Failing} failing, {s.SentLastMinute} sent in the last minute ({s.SentLastMinute / 60.0:0.0}/s)");
+                var sent = s.SentLastMinute is { } count
+                    ? $"{count} sent in the last minute ({count / 60.0:0.0}/s)"
+                    : "no published rows kept (deleted once published; Outbox:RetainSent)";
+                Console.WriteLine($"{s.Table}: {s.Pending} pending (oldest {age}), {s.Failing} failing, {sent}");
                 if (s.LastError is not null)
                 {
                     Console.WriteLine($"  last error: {s.LastError}");

@@ -6,7 +6,7 @@ using Pipeline.Persistence;
 
 namespace Pipeline.Ops.Outbox;
 
-public sealed record OutboxTableStatus(string Table, long Pending, DateTime? OldestPending, long Failing, long SentLastMinute, string? LastError);
+public sealed record OutboxTableStatus(string Table, long Pending, DateTime? OldestPending, long Failing, long? SentLastMinute, string? LastError);
 
 /// <summary>Reads an outbox table's backlog straight from the database (the same SQL on every provider).</summary>
 public static class OutboxStatus
@@ -23,10 +23,12 @@ public static class OutboxStatus
             var pending = await ScalarAsync(connection, $"""SELECT COUNT(*) FROM {table} WHERE "SentAt" IS NULL""", cancellationToken);
             var oldest = await ScalarAsync(connection, $"""SELECT MIN("CreatedAt") FROM {table} WHERE "SentAt" IS NULL""", cancellationToken);
             var failing = await ScalarAsync(connection, $"""SELECT COUNT(*) FROM {table} WHERE "SentAt" IS NULL AND "Attempts" > 0""", cancellationToken);
-            var sent = await ScalarAsync(connection, $"""SELECT COUNT(*) FROM {table} WHERE "SentAt" >= @since""", cancellationToken, since);
+            // Published rows are deleted unless the service keeps them (Outbox:RetainSent): without any, nothing says how many were sent.
+            var kept = Convert.ToInt64(await ScalarAsync(connection, $"""SELECT COUNT(*) FROM {table} WHERE "SentAt" IS NOT NULL""", cancellationToken));
+            var sent = kept == 0 ? null : await ScalarAsync(connection, $"""SELECT COUNT(*) FROM {table} WHERE "SentAt" >= @since""", cancellationToken, since);
             var error = await ScalarAsync(connection,
                 $"""SELECT "LastError" FROM {table} WHERE "SentAt" IS NULL AND "LastError" IS NOT NULL ORDER BY "CreatedAt" DESC""", cancellationToken);
-            return new OutboxTableStatus(table, Convert.ToInt64(pending), AsUtc(oldest), Convert.ToInt64(failing), Convert.ToInt64(sent), error as string);
+            return new OutboxTableStatus(table, Convert.ToInt64(pending), AsUtc(oldest), Convert.ToInt64(failing), sent is null ? null : Convert.ToInt64(sent), error as string);
         }
         catch (DbException)
         {

@@ -120,6 +120,7 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
         output.WriteLine(status.Output + status.Error);
         Assert.Equal(0, status.ExitCode);
         Assert.Contains($"ingress_outbox: {events} pending", status.Output);
+        Assert.Contains("no published rows kept", status.Output);
         await Eventually.WaitAsync(async () => await pipeline.IngressManagement.GetStringAsync("metrics"),
             m => m.Contains($"pipeline_outbox_pending{{context=\"IngressDbContext\"}} {events}"), Deadline, "the backlog in /metrics");
 

@@ -79,6 +79,7 @@ public sealed class StaleSandboxTests(TestServices services)
         var status = await pipeline.RunOpsAsync("outbox", "status", "--provider", "PostgreSql", "--connection", pipeline.DatabaseOf("Sandboxes"));
         Assert.True(status.ExitCode == 0, status.Output + status.Error);
         Assert.Contains("sandboxes_outbox: 0 pending", status.Output);
+        Assert.Matches(@"sandboxes_outbox: .*, \d+ sent in the last minute", status.Output);
 
         var fresh = (await pipeline.GetSandboxAsync("sbx-fresh"))!.Value;
         Assert.False(fresh.GetProperty("stale").GetBoolean());
