@@ -487,14 +487,17 @@ floor_summary=$(wrk_summary)
 # Ingress's warm-up takes the first 20,000 requests of the file (E2E_WRAP=0: never a duplicate), then the run the rest.
 head -n 20000 "$work/accept.tsv" >"$work/warm.tsv" && sed -i '1,20000d' "$work/accept.tsv"
 load "$ingress_port" "$work/warm.tsv" 3 32 0 0 && wait_load
-accept_alloc0=$(allocated) accept_n0=$(accepted e2b)
+accept_alloc0=$(allocated) accept_n0=$(accepted e2b) accept_ticks0=$(cpu_ticks)
 load "$ingress_port" "$work/accept.tsv" "$accept_seconds" 32 0 0
 sleep $((accept_seconds / 2))
 accept_cpu=$(cpu_snapshot)
 wait_load
 ingress_summary=$(wrk_summary)
 ingress_line=$wrk_line
-accept_alloc=$(alloc_per_event "$accept_alloc0" "$(allocated)" $(($(accepted e2b) - accept_n0)) | cut -d, -f1)
+accept_n=$(($(accepted e2b) - accept_n0))
+accept_alloc=$(alloc_per_event "$accept_alloc0" "$(allocated)" "$accept_n" | cut -d, -f1)
+# Where the machine's CPU went, per accepted request (the consumers are stopped; RabbitMQ takes the dispatcher's publishes).
+accept_cpu_per=$(cpu_per_event "$accept_ticks0" "$(cpu_ticks)" "$accept_n" | sed 's/Sandboxes [0-9.]*, Credits [0-9.]*, //')
 wrk_line=$floor_line
 floor_rps=$(per_s "$(field requests)" "$(field duration_us)")
 wrk_line=$ingress_line
@@ -505,6 +508,7 @@ echo "1. accept, wrk -t1 -c32, ${accept_seconds}s each (consumers stopped; Ingre
 echo "   floor (read, verify, answer): $floor_summary"
 echo "   Ingress:                      $ingress_summary"
 echo "   Ingress / floor: $accept_ratio; allocated per request (and its publish): $accept_alloc KiB"
+echo "   CPU per accepted request (and its publish): $accept_cpu_per"
 echo "   CPU at mid-run (pids: ingress ${pid_of[ingress]}, floor ${pid_of[floor]}, wrk):"
 echo "$accept_cpu"
 rm -f "$work/floor.tsv" "$work/accept.tsv" "$work/warm.tsv"
@@ -685,7 +689,7 @@ of_bus() { awk -v a="$1" -v b="$bus_rate" 'BEGIN { printf "%.2f", (b > 0 ? a / b
 echo
 echo "Summary ($(nproc) cores, load generator on the same machine; end-of-run Ingress RSS $ingress_rss)"
 echo "1. accept at 32 connections:  floor $floor_summary"
-echo "                              Ingress $ingress_summary; Ingress/floor $accept_ratio"
+echo "                              Ingress $ingress_summary; Ingress/floor $accept_ratio; CPU per request: $accept_cpu_per"
 echo "2. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%"
 for i in "${!e2e_results[@]}"; do
   echo "3. ${e2e_results[$i]}; applied/s $(of_bus "${e2e_applied[$i]}") of the bus floor"
