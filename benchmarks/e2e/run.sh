@@ -468,9 +468,13 @@ fi
 # after 45 s). The floor is warm after its own few seconds. So every figure is that of warmed-up processes; what a cold
 # start costs is what 4 shows. With the consumers running, so that nothing is left queued for 4.
 log "warm-up: E2B→Sandboxes, closed loop for ${ingress_warmup}s with the consumers running, then until applied"
-bodies e2b $((ingress_warmup * 3000 + 1000)) "$users" "$work/warm.tsv"
+warm_signed=$((ingress_warmup * 3000 + 1000))
+bodies e2b "$warm_signed" "$users" "$work/warm.tsv"
 load "$ingress_port" "$work/warm.tsv" "$ingress_warmup" 32 0 0 && wait_load
 warm_accepted=$(accepted e2b)
+log "warm-up: $warm_accepted accepted"
+# Once the file is used up the connections only ask for /health/live: the rest of the warm-up would warm nothing.
+((warm_accepted < warm_signed)) || log "warm-up: all $warm_signed signed requests were used before ${ingress_warmup}s; sign more a second (run.sh)"
 wait_applied e2b "$warm_accepted"
 rm -f "$work/warm.tsv"
 
