@@ -16,7 +16,9 @@ namespace Pipeline.Hosting.Outbox;
 /// leased to this dispatcher), and those it claims from the table: after a commit that signalled, at start, on a poll
 /// as a fallback (also while handed rows keep coming), and again at once after a full claim. A claim leases the rows. Rows are published with publisher
 /// confirms under the row id as MessageId, and deleted (or marked sent, <see cref="OutboxOptions.RetainSent"/>) only after
-/// the broker confirmed them. While the broker is
+/// the broker confirmed them: those confirmed within <see cref="OutboxOptions.CompleteDelay"/> together, in one statement
+/// (they stay leased meanwhile; a process that dies first has them published again once the lease lapses, which the
+/// consumers' inboxes absorb). While the broker is
 /// away, rows wait with a growing delay; nothing is dropped. At a graceful stop, the leases of rows not published are
 /// given back (those waiting in memory and those of a publish the stop cut short), so the next dispatcher does not wait
 /// for them to lapse.
@@ -35,6 +37,12 @@ public sealed partial class OutboxDispatcher<TContext>(
     private static readonly Gauge.Child InFlight = OutboxMetrics.InFlight.WithLabels(ContextName);
     private DateTime _nextMeasure = DateTime.MinValue;
 
+    /// <summary>The most confirmed rows completed in one statement; more are completed at once.</summary>
+    private const int MaxComplete = 5000;
+
+    private readonly List<Guid> _confirmed = [];
+    private DateTime _completeAt;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarted(logger, typeof(TContext).Name, signal.Owner);
@@ -47,6 +55,7 @@ public sealed partial class OutboxDispatcher<TContext>(
             try
             {
                 await MeasureBacklogAsync(stoppingToken);
+                await CompleteAsync(settings, due: false);
                 var handed = signal.TakeHanded(settings.BatchSize);
                 if (handed.Count > 0)
                 {
@@ -80,6 +89,11 @@ public sealed partial class OutboxDispatcher<TContext>(
 
                 // A partial claim took everything claimable; a commit since then has signalled, and ends the wait at once.
                 var wait = failures > 0 ? Backoff(failures, settings) : settings.PollInterval;
+                if (_confirmed.Count > 0)
+                {
+                    wait = TimeSpan.FromTicks(Math.Clamp((_completeAt - DateTime.UtcNow).Ticks, 0, wait.Ticks));
+                }
+
                 await signal.WaitAsync(wait, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -96,8 +110,17 @@ public sealed partial class OutboxDispatcher<TContext>(
             }
         }
 
-        // A publish cut short by the stop marked nothing sent (the rows are published again, and consumers see the
-        // copies as redeliveries).
+        // What the broker confirmed is completed; a publish cut short by the stop completed nothing (the rows are
+        // published again, and consumers see the copies as redeliveries).
+        try
+        {
+            await CompleteAsync(options.CurrentValue, due: true);
+        }
+        catch (Exception ex)
+        {
+            LogCompleteFailed(logger, _confirmed.Count, ex);
+        }
+
         await ReleaseAsync([.. dispatching ?? [], .. signal.TakeHanded(int.MaxValue)]);
     }
 
@@ -108,7 +131,25 @@ public sealed partial class OutboxDispatcher<TContext>(
             .ClaimAsync(settings.BatchSize, settings.Lease, signal.Owner, stoppingToken);
     }
 
-    /// <summary>Publishes rows leased to this dispatcher, marks the confirmed ones sent, and reschedules the others.</summary>
+    /// <summary>
+    /// Deletes (or marks sent) the rows the broker confirmed, once the oldest has waited <see cref="OutboxOptions.CompleteDelay"/>, when
+    /// there are <see cref="MaxComplete"/>, or when <paramref name="due"/>. Not cancellable: the broker has these, so
+    /// recording it must not be skipped at shutdown. When it fails the rows stay here and are completed on a later round.
+    /// </summary>
+    private async Task CompleteAsync(OutboxOptions settings, bool due)
+    {
+        if (_confirmed.Count == 0 || (!due && _confirmed.Count < MaxComplete && DateTime.UtcNow < _completeAt))
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>()
+            .CompleteAsync(_confirmed, settings.RetainSent > TimeSpan.Zero, CancellationToken.None);
+        _confirmed.Clear();
+    }
+
+    /// <summary>Publishes rows leased to this dispatcher, queues the confirmed ones for completion, and reschedules the others.</summary>
     private async Task<(int Published, int Failed)> DispatchAsync(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken)
     {
         if (rows.Count == 0)
@@ -116,8 +157,6 @@ public sealed partial class OutboxDispatcher<TContext>(
             return (0, 0);
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var store = scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>();
         // One span per batch; each row's publish span continues the trace of the request that wrote the row.
         using var batch = PipelineTelemetry.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parentContext: default);
         batch?.SetTag("pipeline.outbox", ContextName);
@@ -147,8 +186,12 @@ public sealed partial class OutboxDispatcher<TContext>(
 
         if (sent.Count > 0)
         {
-            // Not cancellable: the broker has these, so recording it must not be skipped at shutdown.
-            await store.MarkSentAsync(sent, settings.RetainSent > TimeSpan.Zero, CancellationToken.None);
+            if (_confirmed.Count == 0)
+            {
+                _completeAt = DateTime.UtcNow + settings.CompleteDelay;
+            }
+
+            _confirmed.AddRange(sent);
             OutboxMetrics.Published.WithLabels(ContextName).Inc(sent.Count);
             var now = DateTime.UtcNow;
             foreach (var row in rows.Where((_, i) => results[i] is null))
@@ -163,6 +206,8 @@ public sealed partial class OutboxDispatcher<TContext>(
         {
             batch?.SetStatus(ActivityStatusCode.Error);
             OutboxMetrics.PublishFailures.WithLabels(ContextName).Inc(failed);
+            await using var scope = scopes.CreateAsyncScope();
+            var store = scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>();
             for (var i = 0; i < rows.Count; i++)
             {
                 if (results[i] is { } error)
@@ -260,6 +305,9 @@ public sealed partial class OutboxDispatcher<TContext>(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} of {Claimed} outbox messages were not published and will be retried: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, int failed, int claimed, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not complete {Count} published outbox messages at the stop; they are published again once their leases lapse")]
+    private static partial void LogCompleteFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Gave back the leases of {Count} outbox messages not published at the stop")]
     private static partial void LogReleased(ILogger logger, int count);

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Pipeline.Hosting.Outbox;
 
 /// <summary>The <c>Outbox</c> section: how the dispatcher claims and publishes rows.</summary>
-public sealed class OutboxOptions
+public sealed class OutboxOptions : IValidatableObject
 {
     public const string Section = "Outbox";
 
@@ -27,10 +27,28 @@ public sealed class OutboxOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long a published row is kept. Zero (the default): deleted as soon as the broker confirmed it, which costs
+    /// How long a published row is kept. Zero (the default): deleted once the broker confirmed it (within a quarter second), which costs
     /// PostgreSQL a small delete instead of a new row version with its index entries (about 64 bytes of WAL instead of a
     /// kilobyte). Longer: marked sent and deleted after this long by the retention purge (<c>Retention:*</c>).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan RetainSent { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// How long rows the broker confirmed wait to be deleted (or marked sent) together with those confirmed after them:
+    /// one statement and one commit for every batch published meanwhile. They stay leased until then, so it must be
+    /// shorter than <see cref="Lease"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan CompleteDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (CompleteDelay >= Lease)
+        {
+            yield return new ValidationResult(
+                $"{Section}:{nameof(CompleteDelay)} ({CompleteDelay}) must be shorter than {Section}:{nameof(Lease)} ({Lease}): published rows " +
+                "wait that long under their lease, and a lapsed lease has them published again.", [nameof(CompleteDelay), nameof(Lease)]);
+        }
+    }
 }

@@ -79,7 +79,7 @@ public sealed class OutboxStore<TContext>(TContext db) where TContext : IOutboxD
     }
 
     /// <summary>Records that the broker has <paramref name="ids"/>: deletes them, or marks them sent when they are kept.</summary>
-    public Task MarkSentAsync(IReadOnlyCollection<Guid> ids, bool keep, CancellationToken cancellationToken)
+    public Task CompleteAsync(IReadOnlyCollection<Guid> ids, bool keep, CancellationToken cancellationToken)
     {
         var rows = db.Outbox.Where(o => ids.Contains(o.Id));
         if (!keep)

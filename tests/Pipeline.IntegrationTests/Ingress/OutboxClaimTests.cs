@@ -74,7 +74,7 @@ public sealed class OutboxClaimTests(TestServices services) : IAsyncLifetime
 
         await using (var scope = _provider.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<OutboxStore<IngressDbContext>>().MarkSentAsync(rows.Take(10).ToList(), keepSent, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<OutboxStore<IngressDbContext>>().CompleteAsync(rows.Take(10).ToList(), keepSent, CancellationToken.None);
             var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
             // Kept: marked sent; not kept: gone.
             Assert.Equal(keepSent ? 30 : 20, await db.Outbox.CountAsync());

@@ -187,6 +187,34 @@ public sealed class SandboxPipelineTests(TestServices services, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Rows_the_broker_confirmed_wait_leased_to_be_deleted_together_and_a_graceful_stop_deletes_them()
+    {
+        // A delay longer than the test: every confirmed row waits for the stop.
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            IngressEnvironment = { ["Outbox__CompleteDelay"] = "00:10:00", ["Outbox__Lease"] = "00:30:00" },
+        });
+        const int events = 20;
+        for (var i = 0; i < events; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(E2bEvents.V2("create", $"sbx-done-{i}", DateTime.UtcNow))).StatusCode);
+        }
+
+        await Eventually.WaitAsync(async () => await pipeline.IngressManagement.GetStringAsync("metrics"),
+            m => m.Contains($"pipeline_outbox_published_total{{context=\"IngressDbContext\"}} {events}"), Deadline, "every row confirmed by the broker");
+        await Eventually.WaitAsync(async () => await pipeline.CountAsync("SELECT count(*) FROM sandboxes"),
+            n => n == events, Deadline, $"all {events} sandboxes", pipeline.Diagnostics);
+
+        // Published and applied, but still in the table under a lease no other dispatcher may take.
+        Assert.Equal(events, await pipeline.CountAsync(
+            """SELECT count(*) FROM ingress_outbox WHERE "SentAt" IS NULL AND "LockedUntil" > now() + interval '20 minutes'"""));
+
+        await pipeline.Ingress.StopAsync();
+        Assert.Equal(0, await pipeline.CountAsync("SELECT count(*) FROM ingress_outbox"));
+        Assert.Equal(events, await pipeline.CountAsync("""SELECT sum("EventCount") FROM sandboxes"""));
+    }
+
+    [Fact]
     public async Task A_consumer_killed_mid_stream_and_restarted_loses_nothing_and_applies_nothing_twice()
     {
         await using var pipeline = await PipelineTopology.StartAsync(services);
