@@ -7,8 +7,9 @@ public static class RetentionMetrics
 {
     public static readonly Gauge TableRows = Metrics.CreateGauge(
         "pipeline_table_rows",
-        $"Rows in each table of the service. Exact below {TableRowCounts.ExactCountBelow} rows; above, PostgreSQL's estimate " +
-        "(pg_class.reltuples, kept up to date by autovacuum) or SQL Server's partition row counts.",
+        "Rows in each table of the service. Exact for a small table (PostgreSQL: up to 8 MiB; SQL Server: below " +
+        $"{TableRowCounts.ExactCountBelow} rows); above, PostgreSQL's live-row statistics (pg_stat_user_tables.n_live_tup) " +
+        "or SQL Server's partition row counts.",
         "table");
 
     public static readonly Counter DeletedRows = Metrics.CreateCounter(

@@ -5,13 +5,20 @@ namespace Pipeline.Hosting.Retention;
 
 /// <summary>
 /// Sets <c>pipeline_table_rows{table}</c> for every table of a context's model. COUNT(*) reads the whole table, so it
-/// is used only where that is cheap: on SQLite (embedded, small), and on the server providers below
-/// <see cref="ExactCountBelow"/> rows. Above it, PostgreSQL's planner estimate (<c>pg_class.reltuples</c>, refreshed by
-/// autovacuum and ANALYZE, typically within a few percent) and SQL Server's partition row counts
-/// (<c>sys.partitions.rows</c>) are read from the catalog instead.
+/// is used only where that is cheap: on SQLite (embedded, small), on PostgreSQL up to <see cref="ExactCountMaxBytes"/>
+/// of table (measured by its file, without reading it), and on SQL Server below <see cref="ExactCountBelow"/> rows.
+/// Above that, PostgreSQL's live-row count (<c>pg_stat_user_tables.n_live_tup</c>, kept by its statistics as
+/// transactions commit; after a crash, which resets it, the planner's estimate <c>pg_class.reltuples</c> until then)
+/// and SQL Server's partition row counts (<c>sys.partitions.rows</c>) are read instead.
 /// </summary>
 public static class TableRowCounts
 {
+    /// <summary>
+    /// 8 MiB: a few milliseconds to count. Counting a 100,000-row receipts table read 120 MB and took 75-120 ms of
+    /// PostgreSQL's CPU every refresh, which under load delayed every commit behind it (`benchmarks/e2e`).
+    /// </summary>
+    public const long ExactCountMaxBytes = 8 << 20;
+
     public const long ExactCountBelow = 100_000;
 
     public static async Task MeasureAsync(DbContext db, CancellationToken cancellationToken)
@@ -37,10 +44,14 @@ public static class TableRowCounts
         // Table names come from the model, never from input; they are quoted for the provider all the same.
         if (db.Database.IsNpgsql())
         {
-            var estimate = await ScalarAsync(connection, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(@table)", cancellationToken,
-                ("table", $"\"{table}\""));
-            // -1: never analysed yet (a new table), so no estimate to trust.
-            return estimate is >= 0 and >= ExactCountBelow ? estimate.Value : await ScalarAsync(connection, $"SELECT count(*) FROM \"{table}\"", cancellationToken) ?? 0;
+            // Null for a table that does not exist (yet): counted below, which reports the error.
+            var estimate = await ScalarAsync(connection, """
+                SELECT CASE WHEN pg_relation_size(c.oid) <= @exact THEN NULL
+                            ELSE greatest(coalesce(s.n_live_tup, 0), c.reltuples::bigint) END
+                FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+                WHERE c.oid = to_regclass(@table)
+                """, cancellationToken, ("table", $"\"{table}\""), ("exact", ExactCountMaxBytes));
+            return estimate ?? await ScalarAsync(connection, $"SELECT count(*) FROM \"{table}\"", cancellationToken) ?? 0;
         }
 
         if (db.Database.IsSqlServer())

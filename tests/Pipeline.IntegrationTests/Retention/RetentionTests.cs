@@ -298,6 +298,34 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         }
     }
 
+    [Fact]
+    public async Task A_large_table_is_measured_from_postgresql_statistics_without_reading_it()
+    {
+        // Gauges every half second; no purge during the test (it would scan the receipts' index).
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            Consumers = [],
+            IngressEnvironment = new() { ["Telemetry__GaugeRefreshInterval"] = "00:00:00.500", ["Retention__Interval"] = "1.00:00:00" },
+        });
+        static string Insert(int from, int to) => $"""
+            INSERT INTO ingress_receipts ("Id", "Provider", "DedupKey", "ReceivedAt", "Headers", "Body")
+            SELECT gen_random_uuid(), 'bulk', 'bulk-' || g, now(), '[]', convert_to(repeat('x', 1000), 'UTF8')
+            FROM generate_series({from}, {to}) AS g;
+            SELECT 0
+            """;
+        const string scans = """SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'ingress_receipts'""";
+
+        // About 14 MB, past the 8 MiB up to which a table is counted.
+        await pipeline.CountAsync(Insert(1, 12_000));
+        await WaitForGaugeAsync(pipeline, pipeline.IngressManagement, "ingress_receipts", 12_000);
+        var before = await pipeline.CountAsync(scans);
+
+        await pipeline.CountAsync(Insert(12_001, 13_000));
+        await WaitForGaugeAsync(pipeline, pipeline.IngressManagement, "ingress_receipts", 13_000);
+        Assert.Equal(before, await pipeline.CountAsync(scans));
+        Assert.Equal(13_000, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
+    }
+
     private static string EgressBody(string eventName, string eventId, DateTimeOffset at, string roomSid, string roomName, string egressId) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
