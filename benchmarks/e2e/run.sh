@@ -63,8 +63,8 @@ usage: benchmarks/e2e/run.sh [options]
   --e2e-seconds S         3: load time per flow and user mix (default $e2e_seconds)
   --e2e-rate R            3: offer R requests/s instead of a closed loop at 32 connections (default: closed loop)
   --e2e-drain-timeout S   3: after each load, wait at most S seconds for the rest to be applied (default $e2e_drain_timeout)
-  --ingress-warmup S      before 1: closed-loop E2B events with the consumers running, so that 1 and 2 measure a
-                          warmed-up Ingress and Sandboxes (default $ingress_warmup, also with --quick)
+  --ingress-warmup S      before 1 (or a soak): closed-loop E2B events with the consumers running, so that what
+                          follows measures a warmed-up Ingress and Sandboxes (default $ingress_warmup, also with --quick)
   --warmup S              3: closed-loop usage events for Credits before 3, which is otherwise cold (default $warmup_seconds)
   --users U               3: users (sandboxes, accounts) of the spread mix (default $users)
   --bus-messages M        5: messages of the bus floor (default $bus_messages)
@@ -75,7 +75,7 @@ usage: benchmarks/e2e/run.sh [options]
   --logs DIR              keep the services' logs in DIR (default: removed with the temp dir)
   --publish-dir DIR       publish the builds to DIR and keep them (default: the temp dir)
   --no-publish            use the builds already in --publish-dir
-  --soak S                instead of 1-5: one flow (--soak-provider) at --soak-rate for S seconds, consumers running,
+  --soak S                instead of 1-5: after the warm-up, one flow (--soak-provider) at --soak-rate for S seconds, consumers running,
                           Ingress's RSS sampled every 30 s (working set under load, growth over the run)
   --soak-rate R           offered requests/s of the soak (default $soak_rate)
   --soak-provider P       e2b (E2B→Sandboxes) or new-api (usage→Credits, over --users accounts) (default $soak_provider)
@@ -430,12 +430,33 @@ wait_ready floor "http://127.0.0.1:$floor_port/health/live"
 queue_type=$(curl -s -u guest:guest "${mgmt_uri}api/queues/$run_id/sandboxes-lifecycle" | sed -n 's/.*"type":"\([a-z]*\)".*/\1/p')
 echo "  queues: sandboxes-lifecycle is a ${queue_type:-?} queue"
 
+# ---------------------------------------------------------------- warm-up of Ingress and Sandboxes
+# On two cores under load, the tiered JIT of a service that just started takes 30-40 s to settle, and until then it
+# spends nearly twice the CPU a request (measured: 1. of one build gave 0.081 of the floor after a 3 s warm-up, 0.113
+# after 45 s). The floor is warm after its own few seconds. So every figure is that of warmed-up processes; what a cold
+# start costs is what 4 shows. With the consumers running, so that nothing is left queued for 4. Before a soak too:
+# measured cold, a 30 s soak at 50/s spent 23 ms of the machine's CPU an event, warmed up 1 ms at 300/s.
+log "warm-up: E2B→Sandboxes, closed loop for ${ingress_warmup}s with the consumers running, then until applied"
+warm_signed=$((ingress_warmup * 3000 + 1000))
+bodies e2b "$warm_signed" "$users" "$work/warm.tsv"
+load "$ingress_port" "$work/warm.tsv" "$ingress_warmup" 32 0 0 && wait_load
+warm_accepted=$(accepted e2b)
+log "warm-up: $warm_accepted accepted"
+# Once the file is used up the connections only ask for /health/live: the rest of the warm-up would warm nothing.
+((warm_accepted < warm_signed)) || log "warm-up: all $warm_signed signed requests were used before ${ingress_warmup}s; sign more a second (run.sh)"
+wait_applied e2b "$warm_accepted"
+rm -f "$work/warm.tsv"
+
 # ---------------------------------------------------------------- soak (--soak): memory under a steady load
 if ((soak_seconds > 0)); then
   log "soak: $soak_provider at $soak_rate/s for ${soak_seconds}s, consumers running; signing $((soak_rate * soak_seconds)) requests"
   stop_service floor
   bodies "$soak_provider" $((soak_rate * soak_seconds + soak_rate)) "$users" "$work/soak.tsv"
   soak_ticks=$(cpu_ticks)
+  # The warm-up's events are counted by the same series: the soak's are what comes after.
+  accepted0=$(accepted "$soak_provider") applied0=$(applied "$soak_provider")
+  soak_accepted() { echo $(($(accepted "$soak_provider") - accepted0)); }
+  soak_applied() { echo $(($(applied "$soak_provider") - applied0)); }
   load "$ingress_port" "$work/soak.tsv" "$soak_seconds" "$rate_connections" "$soak_rate" 0
   echo
   echo "soak: $soak_flow, $soak_rate/s offered for ${soak_seconds}s over $rate_connections connections, $users users"
@@ -447,7 +468,7 @@ if ((soak_seconds > 0)); then
     sleep 30
     kill -0 "$wrk_pid" 2>/dev/null || break
     samples+=("$(rss ingress)")
-    printf '   %6d %10d %10d %9s MB %11s MB\n' $((SECONDS - t0)) "$(accepted "$soak_provider")" "$(applied "$soak_provider")" "${samples[-1]}" "$(rss "${soak_consumer,,}")"
+    printf '   %6d %10d %10d %9s MB %11s MB\n' $((SECONDS - t0)) "$(soak_accepted)" "$(soak_applied)" "${samples[-1]}" "$(rss "${soak_consumer,,}")"
   done
   wait_load
   ((${#samples[@]} > 0)) || samples+=("$(rss ingress)") # a soak shorter than a sample interval
@@ -455,28 +476,12 @@ if ((soak_seconds > 0)); then
   settled=${samples[3]:-${samples[0]:-0}}
   peak=$(printf '%s\n' "${samples[@]}" | sort -n | tail -n 1)
   echo "   HTTP: $(wrk_summary)"
-  echo "   CPU per event: $(cpu_per_event "$soak_ticks" "$(cpu_ticks)" "$(accepted "$soak_provider")")"
+  echo "   CPU per event: $(cpu_per_event "$soak_ticks" "$(cpu_ticks)" "$(soak_accepted)")"
   echo
   echo "Soak summary: Ingress RSS ${settled} MB at 2 min, ${samples[-1]:-0} MB at the end, peak ${peak:-0} MB" \
-    "($(awk -v a="${samples[-1]:-0}" -v b="$settled" 'BEGIN { printf "%+d", a - b }') MB from 2 min to the end); $(accepted "$soak_provider") accepted, $(applied "$soak_provider") applied"
+    "($(awk -v a="${samples[-1]:-0}" -v b="$settled" 'BEGIN { printf "%+d", a - b }') MB from 2 min to the end); $(soak_accepted) accepted, $(soak_applied) applied"
   exit 0
 fi
-
-# ---------------------------------------------------------------- warm-up of Ingress and Sandboxes
-# On two cores under load, the tiered JIT of a service that just started takes 30-40 s to settle, and until then it
-# spends nearly twice the CPU a request (measured: 1. of one build gave 0.081 of the floor after a 3 s warm-up, 0.113
-# after 45 s). The floor is warm after its own few seconds. So every figure is that of warmed-up processes; what a cold
-# start costs is what 4 shows. With the consumers running, so that nothing is left queued for 4.
-log "warm-up: E2B→Sandboxes, closed loop for ${ingress_warmup}s with the consumers running, then until applied"
-warm_signed=$((ingress_warmup * 3000 + 1000))
-bodies e2b "$warm_signed" "$users" "$work/warm.tsv"
-load "$ingress_port" "$work/warm.tsv" "$ingress_warmup" 32 0 0 && wait_load
-warm_accepted=$(accepted e2b)
-log "warm-up: $warm_accepted accepted"
-# Once the file is used up the connections only ask for /health/live: the rest of the warm-up would warm nothing.
-((warm_accepted < warm_signed)) || log "warm-up: all $warm_signed signed requests were used before ${ingress_warmup}s; sign more a second (run.sh)"
-wait_applied e2b "$warm_accepted"
-rm -f "$work/warm.tsv"
 
 # ---------------------------------------------------------------- 1. accept
 log "1. accept: consumers stopped, wrk -c32 for ${accept_seconds}s against the floor, then Ingress"
