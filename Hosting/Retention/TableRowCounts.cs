@@ -44,7 +44,7 @@ public static class TableRowCounts
         // Table names come from the model, never from input; they are quoted for the provider all the same.
         if (db.Database.IsNpgsql())
         {
-            // Null for a table that does not exist (yet): counted below, which reports the error.
+            // Null for a small table, which is counted, and for one that does not exist (yet), whose count reports the error.
             var estimate = await ScalarAsync(connection, """
                 SELECT CASE WHEN pg_relation_size(c.oid) <= @exact THEN NULL
                             ELSE greatest(coalesce(s.n_live_tup, 0), c.reltuples::bigint) END
