@@ -310,6 +310,7 @@ metric() {
 }
 accepted() { metric "$ingress_mgmt" '^pipeline_webhooks_accepted_total[{]' "provider=\"$1\"" 'outcome="new"'; }
 published() { metric "$ingress_mgmt" '^pipeline_outbox_published_total[{]' 'context="IngressDbContext"'; }
+receipt_commits() { metric "$ingress_mgmt" '^pipeline_group_commit_batch_size_count[{]' 'name="ingress.receipts"'; }
 # Messages done by a consumer: applied now, or recognised by the inbox as already applied.
 applied() {
   case $1 in
@@ -586,7 +587,11 @@ log "2. fixed rate: $rate/s for ${rate_seconds}s, consumers running"
 bodies e2b $((rate * rate_seconds + rate)) "$users" "$work/rate.tsv"
 applied_before=$(applied e2b)
 accepted_before=$(accepted e2b)
+commits_before=$(receipt_commits)
+rate_ticks=$(cpu_ticks)
 load "$ingress_port" "$work/rate.tsv" "$rate_seconds" "$rate_connections" "$rate" 0 && wait_load
+rate_cpu=$(cpu_per_event "$rate_ticks" "$(cpu_ticks)" $(($(accepted e2b) - accepted_before)))
+rate_commits=$(($(receipt_commits) - commits_before))
 rate_summary=$(wrk_summary)
 late=$(field late)
 scheduled=$(field scheduled)
@@ -598,6 +603,10 @@ echo "2. fixed offered rate: $rate/s E2B for ${rate_seconds}s over $rate_connect
 echo "   Ingress: $rate_summary"
 echo "   sends more than 1 ms behind schedule: $late of $scheduled ($late_pct%; 0% = open loop, otherwise the latencies are too low)"
 echo "   applied by Sandboxes by the end of the load: $rate_applied of $rate_accepted accepted"
+# At a fixed rate the batches are as large as the rate and a commit round's length make them: the round is most of the latency.
+echo "   Ingress's receipt commits: $rate_commits, $(awk -v c="$rate_commits" -v s="$rate_seconds" -v n="$rate_accepted" \
+  'BEGIN { if (c) printf "%.0f/s of %.1f receipts (a round every %.1f ms)", c / s, n / c, 1000 * s / c }')"
+echo "   CPU per accepted request (with its publish and apply, during the load): $rate_cpu"
 rm -f "$work/rate.tsv"
 # Lets the rest drain so that it does not weigh on the next figure.
 wait_applied e2b $((applied_before + rate_accepted))
@@ -699,7 +708,7 @@ echo
 echo "Summary ($(nproc) cores, load generator on the same machine; end-of-run Ingress RSS $ingress_rss)"
 echo "1. accept at 32 connections:  floor $floor_summary"
 echo "                              Ingress $ingress_summary; Ingress/floor $accept_ratio; CPU per request: $accept_cpu_per"
-echo "2. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%"
+echo "2. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%; CPU per request: $rate_cpu"
 for i in "${!e2e_results[@]}"; do
   echo "3. ${e2e_results[$i]}; applied/s $(of_bus "${e2e_applied[$i]}") of the bus floor"
 done
