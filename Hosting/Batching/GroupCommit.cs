@@ -6,8 +6,9 @@ namespace Pipeline.Hosting.Batching;
 /// <summary>
 /// Group commit: callers submit one item each and await its own result; a writer takes everything waiting (up to
 /// <see cref="GroupCommitOptions.MaxBatch"/>) and commits it in one transaction, so concurrent callers share one
-/// round trip and one disk flush instead of paying one each. Nothing waits for a batch to fill: a lone item is
-/// committed at once, and the items that arrive while a commit is in flight form the next batch.
+/// round trip and one disk flush instead of paying one each. The items that arrive while a commit is in flight form the
+/// next batch; a writer that finds fewer than a full batch waits <see cref="GroupCommitOptions.Linger"/> (once) for more,
+/// and with no linger commits at once.
 /// <para>
 /// With a partition key, each writer has its own queue and the items of one key always go to the same one, in the
 /// order they were submitted: the items of one entity (an account, a sandbox) are never in two transactions at once,
@@ -84,9 +85,11 @@ public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
         var batch = new List<Pending>(_options.MaxBatch);
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (batch.Count < _options.MaxBatch && reader.TryRead(out var pending))
+            Take(reader, batch);
+            if (batch.Count > 0 && batch.Count < _options.MaxBatch && _options.Linger > TimeSpan.Zero)
             {
-                batch.Add(pending);
+                await Task.Delay(_options.Linger);
+                Take(reader, batch);
             }
 
             if (batch.Count > 0)
@@ -94,6 +97,14 @@ public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
                 await CommitAsync(batch);
                 batch.Clear();
             }
+        }
+    }
+
+    private void Take(ChannelReader<Pending> reader, List<Pending> batch)
+    {
+        while (batch.Count < _options.MaxBatch && reader.TryRead(out var pending))
+        {
+            batch.Add(pending);
         }
     }
 

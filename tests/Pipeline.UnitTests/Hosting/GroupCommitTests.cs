@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Pipeline.Hosting.Batching;
+using Pipeline.Ingress.Receipts;
 
 namespace Pipeline.UnitTests.Hosting;
 
@@ -108,6 +112,44 @@ public sealed class GroupCommitTests
 
         Assert.All(tasks, t => Assert.True(t.IsCompletedSuccessfully));
         Assert.Equal(Enumerable.Range(0, 25), tasks.Select(t => t.Result));
+    }
+
+    [Fact]
+    public async Task A_lingering_writer_commits_the_items_that_arrive_meanwhile_with_the_first()
+    {
+        var batches = new ConcurrentQueue<int>();
+        await using var commits = new GroupCommit<int, int>("test", (items, _) =>
+        {
+            batches.Enqueue(items.Count);
+            return Task.FromResult<IReadOnlyList<int>>(items.ToList());
+        }, new GroupCommitOptions { MaxBatch = 50, Writers = 1, Linger = TimeSpan.FromSeconds(1) }, NullLogger.Instance);
+
+        var first = commits.SubmitAsync(0, CancellationToken.None);
+        await Task.Delay(200); // the others arrive well after the first, within its linger
+        Assert.Empty(batches);
+        var rest = Enumerable.Range(1, 9).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
+
+        Assert.Equal(0, await first);
+        Assert.Equal(Enumerable.Range(1, 9), await Task.WhenAll(rest));
+        Assert.Equal([10], batches);
+    }
+
+    [Fact]
+    public void Ingress_lingers_two_milliseconds_by_default_and_its_section_may_change_it()
+    {
+        static GroupCommitOptions Bind(Dictionary<string, string?> settings, TimeSpan linger)
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+            var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration)
+                .AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection, linger);
+            using var provider = services.BuildServiceProvider();
+            return provider.GetRequiredService<IOptionsMonitor<GroupCommitOptions>>().Get(ReceiptWriter.GroupCommitName);
+        }
+
+        Assert.Equal(TimeSpan.FromMilliseconds(2), Bind([], GroupCommitRegistration.IngressLinger).Linger);
+        Assert.Equal(TimeSpan.Zero, Bind(new() { ["Ingress:GroupCommit:Linger"] = "00:00:00" }, GroupCommitRegistration.IngressLinger).Linger);
+        Assert.Equal(TimeSpan.Zero, Bind([], default).Linger);
+        Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Ingress:GroupCommit:Linger"] = "00:00:02" }, default));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
