@@ -7,8 +7,8 @@ namespace Pipeline.Hosting.Batching;
 /// Group commit: callers submit one item each and await its own result; a writer takes everything waiting (up to
 /// <see cref="GroupCommitOptions.MaxBatch"/>) and commits it in one transaction, so concurrent callers share one
 /// round trip and one disk flush instead of paying one each. The items that arrive while a commit is in flight form the
-/// next batch; a writer that finds fewer than a full batch waits <see cref="GroupCommitOptions.Linger"/> (once) for more,
-/// and with no linger commits at once.
+/// next batch; a writer that finds fewer than <see cref="LingerBelow"/> items waits <see cref="GroupCommitOptions.Linger"/>
+/// (once) for more, and with no linger commits at once.
 /// <para>
 /// With a partition key, each writer has its own queue and the items of one key always go to the same one, in the
 /// order they were submitted: the items of one entity (an account, a sandbox) are never in two transactions at once,
@@ -23,6 +23,12 @@ namespace Pipeline.Hosting.Batching;
 /// <typeparam name="TResult">What each caller gets back once the commit holding its item is done.</typeparam>
 public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
 {
+    /// <summary>
+    /// Only a batch smaller than this lingers: one that large already shares its commit well, and under a closed loop
+    /// (callers that send again only once answered, a consumer's full prefetch) nothing more would come meanwhile.
+    /// </summary>
+    public const int LingerBelow = 8;
+
     private readonly Channel<Pending>[] _queues;
     private readonly Func<TItem, string>? _partitionKey;
     private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> _commit;
@@ -86,7 +92,7 @@ public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             Take(reader, batch);
-            if (batch.Count > 0 && batch.Count < _options.MaxBatch && _options.Linger > TimeSpan.Zero)
+            if (batch.Count is > 0 and < LingerBelow && _options.Linger > TimeSpan.Zero)
             {
                 await Task.Delay(_options.Linger);
                 Take(reader, batch);

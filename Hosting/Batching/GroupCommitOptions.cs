@@ -22,7 +22,8 @@ public sealed class GroupCommitOptions
     public int Writers { get; set; } = 1;
 
     /// <summary>
-    /// How long a writer that found fewer than <see cref="MaxBatch"/> items waits, once, for more before it commits: at a
+    /// How long a writer that found only a few items (fewer than <see cref="GroupCommit{TItem, TResult}.LingerBelow"/>) waits,
+    /// once, for more before it commits: at a
     /// moderate rate the items of a few milliseconds then share one commit instead of a commit each two or three (each
     /// caller waits up to this much longer for its answer). Zero: commit at once. Ingress's default is
     /// <see cref="GroupCommitRegistration.IngressLinger"/>.
