@@ -46,7 +46,7 @@ public static class IngressExtensions
         services.AddPurgeJob<IngressDbContext, Receipt, IngressOptions>(o => o.ReceiptRetention, ReceiptRetention.PurgeBatchAsync);
         services.AddTableRowCounts<IngressDbContext>();
         services.AddDeadLetterGauge(); // pipeline_dead_letters{queue}: one service of the deployment counts them
-        services.AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection, GroupCommitRegistration.IngressLinger);
+        services.AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection, ReceiptWriter.Linger);
         services.AddSingleton<ReceiptWriter>();
         return builder;
     }

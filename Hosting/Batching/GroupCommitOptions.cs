@@ -25,7 +25,7 @@ public sealed class GroupCommitOptions
     /// How long a writer that found only a few items (fewer than <see cref="GroupCommit{TItem, TResult}.LingerBelow"/>)
     /// waits, once, for more before it commits: at a moderate rate the items of a few milliseconds then share one commit
     /// instead of a commit each two or three (each caller waits up to this much longer for its answer). Zero (the
-    /// default): commit at once. Ingress's default is <see cref="GroupCommitRegistration.IngressLinger"/>.
+    /// default): commit at once. Ingress's receipts linger by default (<c>ReceiptWriter.Linger</c>).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan Linger { get; set; } = TimeSpan.Zero;
@@ -33,13 +33,6 @@ public sealed class GroupCommitOptions
 
 public static class GroupCommitRegistration
 {
-    /// <summary>
-    /// Ingress's default <see cref="GroupCommitOptions.Linger"/>: 2 ms. At 1,000 webhooks/s it made receipt commits hold 5-6
-    /// receipts instead of 2-3, and the machine spent 1.60-1.72 ms of CPU an event instead of 1.79-1.96, with no
-    /// measurable change in the latency of the 200 (<c>benchmarks/e2e</c>, docs/performance.md).
-    /// </summary>
-    public static readonly TimeSpan IngressLinger = TimeSpan.FromMilliseconds(2);
-
     /// <summary>
     /// Binds the named <see cref="GroupCommitOptions"/> <paramref name="name"/> to <paramref name="section"/>, validated at
     /// start-up: one name per use, so services sharing a process (Standalone) keep their own settings.

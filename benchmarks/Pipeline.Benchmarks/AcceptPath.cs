@@ -207,7 +207,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
             .AddPipelineDbContext<IngressDbContext, SqliteIngressDbContext, PostgreSqlIngressDbContext, SqlServerIngressDbContext>(
                 configuration, "Ingress", IngressDbContext.MigrationsHistoryTable)
             .AddSingleton<OutboxSignal<IngressDbContext>>()
-            .AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection)
+            .AddGroupCommitOptions(ReceiptWriter.GroupCommitName, ReceiptWriter.GroupCommitSection, ReceiptWriter.Linger)
             .AddSingleton<ReceiptWriter>()
             .BuildServiceProvider();
         await services.PrepareDatabaseAsync<IngressDbContext>(ct);

@@ -171,8 +171,8 @@ public sealed class GroupCommitTests
             return provider.GetRequiredService<IOptionsMonitor<GroupCommitOptions>>().Get(ReceiptWriter.GroupCommitName);
         }
 
-        Assert.Equal(TimeSpan.FromMilliseconds(2), Bind([], GroupCommitRegistration.IngressLinger).Linger);
-        Assert.Equal(TimeSpan.Zero, Bind(new() { ["Ingress:GroupCommit:Linger"] = "00:00:00" }, GroupCommitRegistration.IngressLinger).Linger);
+        Assert.Equal(TimeSpan.FromMilliseconds(2), Bind([], ReceiptWriter.Linger).Linger);
+        Assert.Equal(TimeSpan.Zero, Bind(new() { ["Ingress:GroupCommit:Linger"] = "00:00:00" }, ReceiptWriter.Linger).Linger);
         Assert.Equal(TimeSpan.Zero, Bind([], default).Linger);
         Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Ingress:GroupCommit:Linger"] = "00:00:02" }, default));
     }
