@@ -24,8 +24,9 @@ namespace Pipeline.Hosting.Batching;
 public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
 {
     /// <summary>
-    /// Only a batch smaller than this lingers: one that large already shares its commit well, and under a closed loop
-    /// (callers that send again only once answered, a consumer's full prefetch) nothing more would come meanwhile.
+    /// Only a batch smaller than this (and than <see cref="GroupCommitOptions.MaxBatch"/>) lingers: one that large already
+    /// shares its commit well, and under a closed loop (callers that send again only once answered, a consumer's full
+    /// prefetch) nothing more would come meanwhile.
     /// </summary>
     public const int LingerBelow = 8;
 
@@ -92,7 +93,7 @@ public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             Take(reader, batch);
-            if (batch.Count is > 0 and < LingerBelow && _options.Linger > TimeSpan.Zero)
+            if (batch.Count > 0 && batch.Count < Math.Min(LingerBelow, _options.MaxBatch) && _options.Linger > TimeSpan.Zero)
             {
                 await Task.Delay(_options.Linger);
                 Take(reader, batch);

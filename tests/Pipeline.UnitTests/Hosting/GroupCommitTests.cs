@@ -160,6 +160,31 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
+    public async Task A_full_batch_is_committed_without_lingering_even_below_eight()
+    {
+        var release = new TaskCompletionSource();
+        var batches = new ConcurrentQueue<(int Count, DateTime At)>();
+        var linger = TimeSpan.FromSeconds(1);
+        await using var commits = new GroupCommit<int, int>("test", async (items, _) =>
+        {
+            batches.Enqueue((items.Count, DateTime.UtcNow));
+            await release.Task;
+            return items.ToList();
+        }, new GroupCommitOptions { MaxBatch = 4, Writers = 1, Linger = linger }, NullLogger.Instance);
+
+        var first = commits.SubmitAsync(0, CancellationToken.None);
+        await WaitUntilAsync(() => batches.Count == 1);
+        var rest = Enumerable.Range(1, 4).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
+        var released = DateTime.UtcNow;
+        release.SetResult();
+        await first;
+        await Task.WhenAll(rest);
+
+        Assert.Equal([1, 4], batches.Select(b => b.Count));
+        Assert.True(batches.Last().At - released < linger, "a full batch of 4 waited for its linger");
+    }
+
+    [Fact]
     public void Ingress_lingers_two_milliseconds_by_default_and_its_section_may_change_it()
     {
         static GroupCommitOptions Bind(Dictionary<string, string?> settings, TimeSpan linger)
