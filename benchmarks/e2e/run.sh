@@ -9,7 +9,8 @@
 #   4. backlog drain: N accepted E2B events with the consumers stopped, then the time until Sandboxes applied them all
 #   5. the bus floor: MassTransit publish with confirms + consume in one process, quorum queue, same broker
 # It warms Ingress and Sandboxes up first (--ingress-warmup), then runs 1, 4, 2, 3, 5 (the accept run's events start
-# the backlog while the consumers are stopped); the summary at the end is in the order above.
+# the backlog while the consumers are stopped; the consumers 4 starts are warmed up again before 2, --warmup); the
+# summary at the end is in the order above.
 #
 #   benchmarks/e2e/run.sh            # full run, about 16 minutes after the build
 #   benchmarks/e2e/run.sh --quick    # about 4 minutes after the build; figures are rougher
@@ -65,7 +66,8 @@ usage: benchmarks/e2e/run.sh [options]
   --e2e-drain-timeout S   3: after each load, wait at most S seconds for the rest to be applied (default $e2e_drain_timeout)
   --ingress-warmup S      before 1 (or a soak): closed-loop E2B events with the consumers running, so that what
                           follows measures a warmed-up Ingress and Sandboxes (default $ingress_warmup, also with --quick)
-  --warmup S              3: closed-loop usage events for Credits before 3, which is otherwise cold (default $warmup_seconds)
+  --warmup S              after 4, which starts the consumers cold: closed-loop usage events (Credits), then E2B
+                          events (Sandboxes), S seconds each, before 2 and 3 (default $warmup_seconds)
   --users U               3: users (sandboxes, accounts) of the spread mix (default $users)
   --bus-messages M        5: messages of the bus floor (default $bus_messages)
   --sample-seconds S      interval of the accepted/applied samples (default $sample_seconds)
@@ -437,16 +439,23 @@ echo "  queues: sandboxes-lifecycle is a ${queue_type:-?} queue"
 # after 45 s). The floor is warm after its own few seconds. So every figure is that of warmed-up processes; what a cold
 # start costs is what 4 shows. With the consumers running, so that nothing is left queued for 4. Before a soak too:
 # measured cold, a 30 s soak at 50/s spent 23 ms of the machine's CPU an event, warmed up 1 ms at 300/s.
-log "warm-up: E2B→Sandboxes, closed loop for ${ingress_warmup}s with the consumers running, then until applied"
-warm_signed=$((ingress_warmup * 3000 + 1000))
-bodies e2b "$warm_signed" "$users" "$work/warm.tsv"
-load "$ingress_port" "$work/warm.tsv" "$ingress_warmup" 32 0 0 && wait_load
+# warm PROVIDER SECONDS PER_SECOND: closed-loop load at 32 connections with PER_SECOND signed requests a second, then
+# until all is applied; counted in no figure.
+warm() {
+  local provider=$1 seconds=$2 signed=$(($2 * $3 + 1000)) before
+  log "warm-up: $provider, closed loop for ${seconds}s with the consumers running, then until applied"
+  before=$(accepted "$provider")
+  bodies "$provider" "$signed" "$users" "$work/warm.tsv"
+  load "$ingress_port" "$work/warm.tsv" "$seconds" 32 0 0 && wait_load
+  local n=$(($(accepted "$provider") - before))
+  log "warm-up: $n accepted"
+  # Once the file is used up the connections only ask for /health/live: the rest of the warm-up would warm nothing.
+  ((n < signed)) || log "warm-up: all $signed signed requests were used before ${seconds}s; sign more a second (run.sh)"
+  wait_applied "$provider" "$(accepted "$provider")"
+  rm -f "$work/warm.tsv"
+}
+warm e2b "$ingress_warmup" 3000
 warm_accepted=$(accepted e2b)
-log "warm-up: $warm_accepted accepted"
-# Once the file is used up the connections only ask for /health/live: the rest of the warm-up would warm nothing.
-((warm_accepted < warm_signed)) || log "warm-up: all $warm_signed signed requests were used before ${ingress_warmup}s; sign more a second (run.sh)"
-wait_applied e2b "$warm_accepted"
-rm -f "$work/warm.tsv"
 
 # ---------------------------------------------------------------- soak (--soak): memory under a steady load
 if ((soak_seconds > 0)); then
@@ -582,6 +591,14 @@ echo "   $drain_summary"
 wait_ready sandboxes "http://127.0.0.1:$sandboxes_mgmt/health/ready"
 wait_ready credits "http://127.0.0.1:$credits_mgmt/health/ready"
 
+# ---------------------------------------------------------------- warm-up of the consumers started by 4
+# 4 started Sandboxes and Credits cold, and Credits has consumed nothing yet: closed-loop usage events for Credits
+# (over the same accounts as 3, which then exist, as a gateway's users do), then E2B events for Sandboxes, so that 2
+# and 3 measure warmed-up processes too (tiered JIT, pools; measured: Sandboxes spent 0.28-0.30 ms an event in 2 when
+# it ran 20 s after 4, 0.13-0.16 in 3). What a cold start costs is what 4 shows.
+warm new-api "$warmup_seconds" "$headroom"
+warm e2b "$warmup_seconds" "$headroom"
+
 # ---------------------------------------------------------------- 2. fixed rate
 log "2. fixed rate: $rate/s for ${rate_seconds}s, consumers running"
 bodies e2b $((rate * rate_seconds + rate)) "$users" "$work/rate.tsv"
@@ -612,15 +629,6 @@ rm -f "$work/rate.tsv"
 wait_applied e2b $((applied_before + rate_accepted))
 
 # ---------------------------------------------------------------- 3. sustained end to end
-# Credits has consumed nothing yet, while Ingress and Sandboxes have run for minutes: a closed-loop warm-up of
-# usage events first (not counted; over the same accounts, which then exist, as a gateway's users do), so that every
-# figure of 3 is that of a warmed-up process (tiered JIT, pools). What a cold start costs is what 4 shows.
-log "3. warm-up: new-api usage→Credits, closed loop for ${warmup_seconds}s, then until applied"
-bodies new-api $((warmup_seconds * headroom + 1000)) "$users" "$work/warm.tsv"
-load "$ingress_port" "$work/warm.tsv" "$warmup_seconds" 32 0 0 && wait_load
-wait_applied new-api "$(accepted new-api)"
-rm -f "$work/warm.tsv"
-
 e2e_results=()
 e2e_applied=()
 # sustained PROVIDER USERS LABEL
