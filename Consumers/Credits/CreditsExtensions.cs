@@ -37,7 +37,7 @@ public static class CreditsExtensions
             await db.EventLog.Where(l => l.ProcessedAt < cutoff).OrderBy(l => l.ProcessedAt).Take(batchSize).ExecuteDeleteAsync(ct));
         services.AddTableRowCounts<CreditsDbContext>();
         services.AddScoped<TopUpService>();
-        services.AddGroupCommitOptions(UsageRecordedConsumer.Name, UsageWriter.GroupCommitSection);
+        services.AddGroupCommitOptions(UsageRecordedConsumer.Name, UsageWriter.GroupCommitSection, GroupCommitOptions.ConsumerLinger);
         services.AddSingleton<UsageWriter>();
         return builder;
     }

@@ -25,7 +25,7 @@ public static class SandboxesExtensions
         // Stale sandboxes are announced through this service's own outbox, in the transaction that marks them.
         builder.Services.AddPipelineOutbox<SandboxesDbContext>();
         builder.Services.AddHostedService<StaleSandboxDetector>();
-        builder.Services.AddGroupCommitOptions(SandboxLifecycleConsumer.Name, SandboxLifecycleWriter.GroupCommitSection);
+        builder.Services.AddGroupCommitOptions(SandboxLifecycleConsumer.Name, SandboxLifecycleWriter.GroupCommitSection, GroupCommitOptions.ConsumerLinger);
         builder.Services.AddSingleton<SandboxLifecycleWriter>();
         builder.Services.AddInboxRetention<SandboxesDbContext>();
         builder.Services.AddTableRowCounts<SandboxesDbContext>();

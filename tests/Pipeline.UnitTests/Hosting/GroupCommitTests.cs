@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Pipeline.Consumers.Credits;
+using Pipeline.Consumers.Sandboxes;
 using Pipeline.Hosting.Batching;
 using Pipeline.Ingress.Receipts;
 
@@ -200,6 +203,38 @@ public sealed class GroupCommitTests
         Assert.Equal(TimeSpan.Zero, Bind(new() { ["Ingress:GroupCommit:Linger"] = "00:00:00" }, ReceiptWriter.Linger).Linger);
         Assert.Equal(TimeSpan.Zero, Bind([], default).Linger);
         Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Ingress:GroupCommit:Linger"] = "00:00:02" }, default));
+    }
+
+    [Theory]
+    [InlineData("Sandboxes", null, 5)]
+    [InlineData("Sandboxes", "00:00:00", 0)]
+    [InlineData("Credits", null, 5)]
+    [InlineData("Credits", "00:00:00.020", 20)]
+    public void Sandboxes_and_Credits_linger_five_milliseconds_by_default_and_their_sections_may_change_it(
+        string service, string? configured, int expectedMilliseconds)
+    {
+        // The service's whole registration, as its Program runs it; nothing connects to the database.
+        var builder = WebApplication.CreateBuilder();
+        var settings = new Dictionary<string, string?> { [$"ConnectionStrings:{service}"] = "Host=127.0.0.1;Database=unused" };
+        if (configured is not null)
+        {
+            settings[$"{service}:GroupCommit:Linger"] = configured;
+        }
+        builder.Configuration.AddInMemoryCollection(settings);
+        string name;
+        if (service == "Sandboxes")
+        {
+            builder.AddSandboxes();
+            name = SandboxLifecycleConsumer.Name;
+        }
+        else
+        {
+            builder.AddCredits();
+            name = UsageRecordedConsumer.Name;
+        }
+        using var provider = builder.Services.BuildServiceProvider();
+
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), provider.GetRequiredService<IOptionsMonitor<GroupCommitOptions>>().Get(name).Linger);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
