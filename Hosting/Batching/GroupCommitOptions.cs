@@ -33,10 +33,10 @@ public sealed class GroupCommitOptions
 
     /// <summary>
     /// The default <see cref="Linger"/> of Sandboxes' and Credits' messages: 5 ms. In warm soaks of E2B events at
-    /// 1,000/s it made Sandboxes' commits hold 11-12 messages instead of 5-6, and the machine spent 1.30-1.40 ms of CPU
-    /// an event instead of 1.70-1.75 (PostgreSQL 0.26-0.27 ms instead of 0.37-0.39); a backlog still drains at 0.89 of
-    /// the bus floor, since a batch of 8 or more never lingers (<c>benchmarks/e2e</c>, docs/performance.md). A message
-    /// is acknowledged up to this much later.
+    /// 1,000/s it made Sandboxes' commits hold 11-12 messages instead of 5-6, and the machine spent 1.30-1.53 ms of CPU
+    /// an event instead of 1.62-1.75 (PostgreSQL 0.26-0.31 ms instead of 0.35-0.39); a backlog still drains at 0.89-0.99
+    /// of the bus floor, since a batch of 8 or more never lingers (<c>benchmarks/e2e</c>, docs/performance.md). A
+    /// message is acknowledged up to this much later.
     /// </summary>
     public static readonly TimeSpan ConsumerLinger = TimeSpan.FromMilliseconds(5);
 }

@@ -137,8 +137,10 @@ public sealed class GroupCommitTests
         Assert.Equal([10], batches);
     }
 
-    [Fact]
-    public async Task A_batch_of_eight_or_more_is_committed_without_lingering()
+    [Theory]
+    [InlineData(50, GroupCommit<int, int>.LingerBelow)] // eight or more share a commit well already
+    [InlineData(4, 4)] // a full batch, even below eight
+    public async Task A_batch_of_eight_or_more_or_a_full_one_is_committed_without_lingering(int maxBatch, int waiting)
     {
         var release = new TaskCompletionSource();
         var batches = new ConcurrentQueue<(int Count, DateTime At)>();
@@ -148,43 +150,18 @@ public sealed class GroupCommitTests
             batches.Enqueue((items.Count, DateTime.UtcNow));
             await release.Task;
             return items.ToList();
-        }, new GroupCommitOptions { MaxBatch = 50, Writers = 1, Linger = linger }, NullLogger.Instance);
+        }, new GroupCommitOptions { MaxBatch = maxBatch, Writers = 1, Linger = linger }, NullLogger.Instance);
 
         var first = commits.SubmitAsync(0, CancellationToken.None);
         await WaitUntilAsync(() => batches.Count == 1);
-        var rest = Enumerable.Range(1, GroupCommit<int, int>.LingerBelow).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
+        var rest = Enumerable.Range(1, waiting).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
         var released = DateTime.UtcNow;
         release.SetResult();
         await first;
         await Task.WhenAll(rest);
 
-        Assert.Equal([1, GroupCommit<int, int>.LingerBelow], batches.Select(b => b.Count));
-        Assert.True(batches.Last().At - released < linger, "a batch of 8 waited for its linger");
-    }
-
-    [Fact]
-    public async Task A_full_batch_is_committed_without_lingering_even_below_eight()
-    {
-        var release = new TaskCompletionSource();
-        var batches = new ConcurrentQueue<(int Count, DateTime At)>();
-        var linger = TimeSpan.FromSeconds(1);
-        await using var commits = new GroupCommit<int, int>("test", async (items, _) =>
-        {
-            batches.Enqueue((items.Count, DateTime.UtcNow));
-            await release.Task;
-            return items.ToList();
-        }, new GroupCommitOptions { MaxBatch = 4, Writers = 1, Linger = linger }, NullLogger.Instance);
-
-        var first = commits.SubmitAsync(0, CancellationToken.None);
-        await WaitUntilAsync(() => batches.Count == 1);
-        var rest = Enumerable.Range(1, 4).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
-        var released = DateTime.UtcNow;
-        release.SetResult();
-        await first;
-        await Task.WhenAll(rest);
-
-        Assert.Equal([1, 4], batches.Select(b => b.Count));
-        Assert.True(batches.Last().At - released < linger, "a full batch of 4 waited for its linger");
+        Assert.Equal([1, waiting], batches.Select(b => b.Count));
+        Assert.True(batches.Last().At - released < linger, $"a batch of {waiting} waited for its linger");
     }
 
     [Fact]
