@@ -15,7 +15,9 @@ namespace Pipeline.Hosting.Outbox;
 /// Publishes outbox rows: those handed over in memory by a commit (<see cref="OutboxSignal{TContext}.Handoff"/>, already
 /// leased to this dispatcher), and those it claims from the table: after a commit that signalled, at start, on a poll
 /// as a fallback (also while handed rows keep coming), and again at once after a full claim. A claim leases the rows. Rows are published with publisher
-/// confirms under the row id as MessageId, and deleted (or marked sent, <see cref="OutboxOptions.RetainSent"/>) only after
+/// confirms under the row id as MessageId, in rounds of up to <see cref="OutboxOptions.BatchSize"/>; up to
+/// <see cref="OutboxOptions.PublishRounds"/> rounds are in flight at once, so a commit's rows do not wait for the confirms
+/// of those published before them. They are deleted (or marked sent, <see cref="OutboxOptions.RetainSent"/>) only after
 /// the broker confirmed them: those confirmed within <see cref="OutboxOptions.CompleteDelay"/> together, in one statement
 /// (they stay leased meanwhile; a process that dies first has them published again once the lease lapses, which the
 /// consumers' inboxes absorb). While the broker is
@@ -48,47 +50,52 @@ public sealed partial class OutboxDispatcher<TContext>(
         LogStarted(logger, typeof(TContext).Name, signal.Owner);
         var failures = 0;
         var nextClaim = DateTime.MinValue; // at once: what the table holds from before this process
-        List<OutboxMessage>? dispatching = null; // the batch being published, given back if the stop cuts it short
+        var rounds = new List<Round>(); // published, waiting for the broker's confirms
         while (!stoppingToken.IsCancellationRequested)
         {
             var settings = options.CurrentValue;
             try
             {
                 await MeasureBacklogAsync(stoppingToken);
+                failures = await SettleAsync(rounds, settings, failures);
                 await CompleteAsync(settings, due: false);
-                var handed = signal.TakeHanded(settings.BatchSize);
-                if (handed.Count > 0)
-                {
-                    dispatching = handed;
-                    var (published, failed) = await DispatchAsync(handed, settings, stoppingToken);
-                    dispatching = null;
-                    failures = failed > 0 && published == 0 ? failures + 1 : 0;
-                }
 
-                // Between handed batches too, so that a steady handoff never starves the rows only a claim finds: those
+                // A claim first when one is due, so that a steady handoff never starves the rows only a claim finds: those
                 // written beyond the handoff's room, other writers', and lapsed leases (the poll).
-                if (signal.TakeClaimRequest() || DateTime.UtcNow >= nextClaim)
+                var more = false;
+                if (rounds.Count < settings.PublishRounds && (signal.TakeClaimRequest() || DateTime.UtcNow >= nextClaim))
                 {
                     nextClaim = DateTime.UtcNow + settings.PollInterval;
                     var claimed = await ClaimAsync(settings, stoppingToken);
-                    dispatching = claimed;
-                    var (published, failed) = await DispatchAsync(claimed, settings, stoppingToken);
-                    dispatching = null;
-                    failures = failed > 0 && published == 0 ? failures + 1 : 0;
-                    if (claimed.Count == settings.BatchSize && failed == 0)
+                    if (claimed.Count > 0)
+                    {
+                        rounds.Add(Publish(claimed, settings, stoppingToken));
+                    }
+
+                    if (claimed.Count == settings.BatchSize && failures == 0)
                     {
                         nextClaim = DateTime.MinValue; // there may be more waiting
-                        continue;
+                        more = true;
                     }
                 }
 
-                if (handed.Count > 0)
+                if (rounds.Count < settings.PublishRounds)
+                {
+                    var handed = signal.TakeHanded(settings.BatchSize);
+                    if (handed.Count > 0)
+                    {
+                        rounds.Add(Publish(handed, settings, stoppingToken));
+                        more = true;
+                    }
+                }
+
+                if (more && rounds.Count < settings.PublishRounds)
                 {
                     continue;
                 }
 
-                // A partial claim took everything claimable; a commit since then has signalled, and ends the wait at once.
-                var wait = failures > 0 ? Backoff(failures, settings) : settings.PollInterval;
+                // A partial claim took everything claimable; a commit since then, or a round's confirms, end the wait at once.
+                var wait = failures > 0 && rounds.Count == 0 ? Backoff(failures, settings) : settings.PollInterval;
                 if (_confirmed.Count > 0)
                 {
                     wait = TimeSpan.FromTicks(Math.Clamp((_completeAt - DateTime.UtcNow).Ticks, 0, wait.Ticks));
@@ -104,14 +111,26 @@ public sealed partial class OutboxDispatcher<TContext>(
             {
                 failures++;
                 nextClaim = DateTime.MinValue;
-                dispatching = null; // leased until the lease lapses, as after any failed round
                 LogDispatchFailed(logger, ex);
                 await Task.Delay(Backoff(failures, settings), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
 
-        // What the broker confirmed is completed; a publish cut short by the stop completed nothing (the rows are
-        // published again, and consumers see the copies as redeliveries).
+        // What the broker confirmed is completed; a publish cut short by the stop completed nothing (its rows are given
+        // back below and published again, and consumers see the copies as redeliveries).
+        var unpublished = new List<OutboxMessage>();
+        foreach (var round in rounds)
+        {
+            try
+            {
+                await Settle(round, options.CurrentValue);
+            }
+            catch (Exception)
+            {
+                unpublished.AddRange(round.Rows);
+            }
+        }
+
         try
         {
             await CompleteAsync(options.CurrentValue, due: true);
@@ -121,7 +140,30 @@ public sealed partial class OutboxDispatcher<TContext>(
             LogCompleteFailed(logger, _confirmed.Count, ex);
         }
 
-        await ReleaseAsync([.. dispatching ?? [], .. signal.TakeHanded(int.MaxValue)]);
+        await ReleaseAsync([.. unpublished, .. signal.TakeHanded(int.MaxValue)]);
+    }
+
+    /// <summary>Rows being published, and each one's outcome once the broker answered: null when it confirmed, else why not.</summary>
+    private sealed record Round(List<OutboxMessage> Rows, Task<string?[]> Results);
+
+    /// <summary>Settles the rounds whose confirms are all in, and returns the count of rounds in a row that published nothing.</summary>
+    private async Task<int> SettleAsync(List<Round> rounds, OutboxOptions settings, int failures)
+    {
+        for (var i = 0; i < rounds.Count; i++)
+        {
+            // Still waiting for confirms, or (at a stop) cut short: those are settled or given back after the loop.
+            if (!rounds[i].Results.IsCompletedSuccessfully)
+            {
+                continue;
+            }
+
+            var round = rounds[i];
+            rounds.RemoveAt(i--);
+            var (published, failed) = await Settle(round, settings);
+            failures = failed > 0 && published == 0 ? failures + 1 : 0;
+        }
+
+        return failures;
     }
 
     private async Task<List<OutboxMessage>> ClaimAsync(OutboxOptions settings, CancellationToken stoppingToken)
@@ -149,32 +191,43 @@ public sealed partial class OutboxDispatcher<TContext>(
         _confirmed.Clear();
     }
 
-    /// <summary>Publishes rows leased to this dispatcher, queues the confirmed ones for completion, and reschedules the others.</summary>
-    private async Task<(int Published, int Failed)> DispatchAsync(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken)
-    {
-        if (rows.Count == 0)
-        {
-            return (0, 0);
-        }
+    /// <summary>Starts publishing rows leased to this dispatcher; the dispatcher is woken when the broker has answered for all.</summary>
+    private Round Publish(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken) =>
+        new(rows, PublishRoundAsync(rows, settings, stoppingToken));
 
-        // One span per batch; each row's publish span continues the trace of the request that wrote the row.
-        using var batch = PipelineTelemetry.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parentContext: default);
-        batch?.SetTag("pipeline.outbox", ContextName);
-        batch?.SetTag("pipeline.outbox.claimed", rows.Count);
+    private async Task<string?[]> PublishRoundAsync(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken)
+    {
+        // One span per round; each row's publish span continues the trace of the request that wrote the row.
+        using var round = PipelineTelemetry.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parentContext: default);
+        round?.SetTag("pipeline.outbox", ContextName);
+        round?.SetTag("pipeline.outbox.claimed", rows.Count);
         InFlight.Inc(rows.Count);
-        string?[] results;
         try
         {
-            // The rows are published side by side, so one timeout for the batch is each row's timeout.
+            // The rows are published side by side, so one timeout for the round is each row's timeout.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(settings.PublishTimeout);
-            results = await Task.WhenAll(rows.Select(row => PublishAsync(row, batch, timeout.Token, stoppingToken)));
+            var results = await Task.WhenAll(rows.Select(row => PublishAsync(row, round, timeout.Token, stoppingToken)));
+            var failed = results.Count(r => r is not null);
+            round?.SetTag("pipeline.outbox.failed", failed);
+            if (failed > 0)
+            {
+                round?.SetStatus(ActivityStatusCode.Error);
+            }
+
+            return results;
         }
         finally
         {
             InFlight.Dec(rows.Count);
+            signal.Wake();
         }
+    }
 
+    /// <summary>Queues a published round's confirmed rows for completion and reschedules the others.</summary>
+    private async Task<(int Published, int Failed)> Settle(Round round, OutboxOptions settings)
+    {
+        var (rows, results) = (round.Rows, await round.Results);
         var sent = new List<Guid>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
@@ -201,10 +254,8 @@ public sealed partial class OutboxDispatcher<TContext>(
         }
 
         var failed = rows.Count - sent.Count;
-        batch?.SetTag("pipeline.outbox.failed", failed);
         if (failed > 0)
         {
-            batch?.SetStatus(ActivityStatusCode.Error);
             OutboxMetrics.PublishFailures.WithLabels(ContextName).Inc(failed);
             await using var scope = scopes.CreateAsyncScope();
             var store = scope.ServiceProvider.GetRequiredService<OutboxStore<TContext>>();

@@ -10,6 +10,13 @@ public sealed class OutboxOptions : IValidatableObject
     [Range(1, 5000)]
     public int BatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// Publish rounds (of up to <see cref="BatchSize"/> rows each) in flight at once: a commit's rows are published while
+    /// earlier rounds still wait for the broker's confirms. 1 publishes one round at a time.
+    /// </summary>
+    [Range(1, 16)]
+    public int PublishRounds { get; set; } = 4;
+
     /// <summary>How long a claimed row stays with one dispatcher before another replica may take it over.</summary>
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);

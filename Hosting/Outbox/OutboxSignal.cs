@@ -112,7 +112,8 @@ public sealed class OutboxSignal<TContext>(IOptionsMonitor<OutboxOptions> option
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         _signal.WaitAsync(timeout, cancellationToken);
 
-    private void Wake()
+    /// <summary>Ends the dispatcher's wait (also when a publish round has been answered).</summary>
+    internal void Wake()
     {
         // At most one pending wake-up: many commits during one dispatch round need only one more round.
         if (_signal.CurrentCount == 0)

@@ -25,6 +25,15 @@ public sealed class OutboxOptionsTests
     }
 
     [Fact]
+    public void Four_publish_rounds_are_in_flight_by_default_and_one_to_sixteen_may_be_set()
+    {
+        Assert.Equal(4, Bind([]).PublishRounds);
+        Assert.Equal(1, Bind(new() { ["Outbox:PublishRounds"] = "1" }).PublishRounds);
+        var failure = Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Outbox:PublishRounds"] = "0" }));
+        Assert.Contains("PublishRounds", failure.Message);
+    }
+
+    [Fact]
     public void Confirmed_rows_may_not_wait_longer_than_their_lease()
     {
         var failure = Assert.Throws<OptionsValidationException>(() => Bind(new() { ["Outbox:CompleteDelay"] = "00:01:00" }));
