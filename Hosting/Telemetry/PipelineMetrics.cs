@@ -23,6 +23,11 @@ public static class PipelineMetrics
         "pipeline_consumer_effect_seconds", "Time to apply one message's effect, inbox included.",
         new HistogramConfiguration { LabelNames = ["consumer"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
 
+    public static readonly Histogram ConsumerLag = Metrics.CreateHistogram(
+        "pipeline_consumer_lag_seconds",
+        "Time from the message's outbox row being written (its id, a version-7 Guid, holds the time) to its effect being applied and committed: the accept's commit, the dispatch, the broker, and any retries.",
+        new HistogramConfiguration { LabelNames = ["consumer"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 18) });
+
     public static readonly Gauge ActiveSandboxes = Metrics.CreateGauge(
         "pipeline_sandboxes_active", "Sandboxes not killed, by state (running, paused), from the Sandboxes database.", "state");
 

@@ -3,7 +3,8 @@
 # own process, on the local RabbitMQ and PostgreSQL (infra/local, durable: fsync on, quorum queues), driven over
 # loopback HTTP by wrk with pre-signed unique requests. Prints, in one run:
 #   1. accept throughput and p50/p99 at 32 connections: Ingress (consumers stopped) against a bare verifying endpoint
-#   2. latency at a fixed offered rate (consumers running): p50/p99/p99.9
+#   2. latency at a fixed offered rate (consumers running): p50/p99/p99.9 of the 200, and from the outbox row's writing
+#      to its effect in Sandboxes
 #   3. sustained end-to-end rate, accepted vs applied over time: E2B→Sandboxes and new-api usage→Credits, spread over
 #      --users users and for one hot user
 #   4. backlog drain: N accepted E2B events with the consumers stopped, then the time until Sandboxes applied them all
@@ -321,6 +322,30 @@ applied() {
   esac
 }
 
+# lag_snapshot FILE: Sandboxes' pipeline_consumer_lag_seconds series (outbox row written → effect committed) into FILE.
+lag_snapshot() {
+  curl -sf "http://127.0.0.1:$sandboxes_mgmt/metrics" 2>/dev/null |
+    grep '^pipeline_consumer_lag_seconds_[a-z]*[{]consumer="sandboxes.lifecycle"' >"$1" || true
+}
+# lag_summary BEFORE AFTER: "mean 21 ms, p50 <= 16 ms, p99 <= 64 ms" of the events applied between two snapshots
+# (the percentiles as the histogram's bucket bounds).
+lag_summary() {
+  awk 'FNR == NR { before[$1] = $2; next }
+    { d = $2 - before[$1] }
+    $1 ~ /_sum[{]/ { sum = d }
+    $1 ~ /_count[{]/ { count = d }
+    $1 ~ /_bucket[{]/ { match($1, /le="[^"]*"/); n++; le[n] = substr($1, RSTART + 4, RLENGTH - 5); below[n] = d }
+    END {
+      if (count <= 0) { printf "no events applied"; exit }
+      for (i = 1; i <= n; i++) {
+        if (p50 == "" && below[i] >= 0.5 * count) p50 = le[i]
+        if (p99 == "" && below[i] >= 0.99 * count) p99 = le[i]
+      }
+      printf "mean %.0f ms, p50 <= %s, p99 <= %s", 1000 * sum / count, ms(p50), ms(p99)
+    }
+    function ms(le) { return le == "+Inf" ? "+Inf" : sprintf("%.0f ms", 1000 * le) }' "$1" "$2"
+}
+
 # ---------------------------------------------------------------- wrk
 # bodies PROVIDER COUNT USERS FILE
 bodies() {
@@ -463,6 +488,7 @@ if ((soak_seconds > 0)); then
   stop_service floor
   bodies "$soak_provider" $((soak_rate * soak_seconds + soak_rate)) "$users" "$work/soak.tsv"
   soak_ticks=$(cpu_ticks)
+  lag_snapshot "$work/lag-before"
   # The warm-up's events are counted by the same series: the soak's are what comes after.
   accepted0=$(accepted "$soak_provider") applied0=$(applied "$soak_provider")
   soak_accepted() { echo $(($(accepted "$soak_provider") - accepted0)); }
@@ -487,6 +513,10 @@ if ((soak_seconds > 0)); then
   peak=$(printf '%s\n' "${samples[@]}" | sort -n | tail -n 1)
   echo "   HTTP: $(wrk_summary)"
   echo "   CPU per event: $(cpu_per_event "$soak_ticks" "$(cpu_ticks)" "$(soak_accepted)")"
+  if [[ $soak_provider == e2b ]]; then
+    lag_snapshot "$work/lag-after"
+    echo "   outbox row written → applied by Sandboxes (pipeline_consumer_lag_seconds): $(lag_summary "$work/lag-before" "$work/lag-after")"
+  fi
   echo
   echo "Soak summary: Ingress RSS ${settled} MB at 2 min, ${samples[-1]:-0} MB at the end, peak ${peak:-0} MB" \
     "($(awk -v a="${samples[-1]:-0}" -v b="$settled" 'BEGIN { printf "%+d", a - b }') MB from 2 min to the end); $(soak_accepted) accepted, $(soak_applied) applied"
@@ -605,6 +635,7 @@ bodies e2b $((rate * rate_seconds + rate)) "$users" "$work/rate.tsv"
 applied_before=$(applied e2b)
 accepted_before=$(accepted e2b)
 commits_before=$(receipt_commits)
+lag_snapshot "$work/lag-before"
 rate_ticks=$(cpu_ticks)
 load "$ingress_port" "$work/rate.tsv" "$rate_seconds" "$rate_connections" "$rate" 0 && wait_load
 rate_cpu=$(cpu_per_event "$rate_ticks" "$(cpu_ticks)" $(($(accepted e2b) - accepted_before)))
@@ -627,6 +658,9 @@ echo "   CPU per accepted request (with its publish and apply, during the load):
 rm -f "$work/rate.tsv"
 # Lets the rest drain so that it does not weigh on the next figure.
 wait_applied e2b $((applied_before + rate_accepted))
+lag_snapshot "$work/lag-after"
+rate_lag=$(lag_summary "$work/lag-before" "$work/lag-after")
+echo "   outbox row written → applied by Sandboxes (pipeline_consumer_lag_seconds): $rate_lag"
 
 # ---------------------------------------------------------------- 3. sustained end to end
 e2e_results=()
@@ -716,7 +750,7 @@ echo
 echo "Summary ($(nproc) cores, load generator on the same machine; end-of-run Ingress RSS $ingress_rss)"
 echo "1. accept at 32 connections:  floor $floor_summary"
 echo "                              Ingress $ingress_summary; Ingress/floor $accept_ratio; CPU per request: $accept_cpu_per"
-echo "2. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%; CPU per request: $rate_cpu"
+echo "2. fixed $rate/s offered:     Ingress $rate_summary; late sends $late_pct%; written → applied $rate_lag; CPU per request: $rate_cpu"
 for i in "${!e2e_results[@]}"; do
   echo "3. ${e2e_results[$i]}; applied/s $(of_bus "${e2e_applied[$i]}") of the bus floor"
 done

@@ -75,6 +75,8 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
         output.WriteLine(string.Join(Environment.NewLine, consumerMetrics.Split('\n').Where(l => l.StartsWith("masstransit_", StringComparison.Ordinal))));
         Assert.Matches(MassTransitConsumeSeries(), consumerMetrics);
         Assert.Contains("pipeline_consumer_messages_total{consumer=\"sandboxes.lifecycle\",outcome=\"applied\"} 2", consumerMetrics);
+        // Both applied messages carry their outbox row's time in their id: written → applied is measured for each.
+        Assert.Contains("pipeline_consumer_lag_seconds_count{consumer=\"sandboxes.lifecycle\"} 2", consumerMetrics);
         Assert.Contains("pipeline_sandboxes_active{state=\"paused\"} 0", consumerMetrics);
         Assert.DoesNotMatch("(?m)^pipeline_rooms_active ", consumerMetrics); // only the Rooms service reports rooms
         Assert.Contains("le=\"60000\"", consumerMetrics); // MassTransit's millisecond histograms get millisecond buckets

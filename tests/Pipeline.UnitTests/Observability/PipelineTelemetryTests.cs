@@ -110,4 +110,26 @@ public sealed class PipelineTelemetryTests : IDisposable
         Assert.Equal(before.Duplicate + 1, Count("duplicate"));
         Assert.Equal(before.Failed + 1, Count("failed"));
     }
+
+    [Fact]
+    public void An_applied_message_records_how_long_after_its_outbox_row_was_written_it_took_effect()
+    {
+        const string consumer = "unit.lag";
+        var lag = PipelineMetrics.ConsumerLag.WithLabels(consumer);
+        var (count, sum) = (lag.Count, lag.Sum);
+        static void Effect(Guid id, bool applied)
+        {
+            using var effect = ConsumerEffect.Start(consumer, id);
+            effect.Complete(applied);
+        }
+
+        Effect(Guid.CreateVersion7(DateTimeOffset.UtcNow.AddSeconds(-3)), applied: true);
+        Assert.Equal(count + 1, lag.Count);
+        Assert.InRange(lag.Sum - sum, 3.0, 60);
+
+        // A duplicate took effect before; an id that is not version 7 holds no time: neither records a lag.
+        Effect(Guid.CreateVersion7(DateTimeOffset.UtcNow.AddSeconds(-3)), applied: false);
+        Effect(Guid.NewGuid(), applied: true);
+        Assert.Equal(count + 1, lag.Count);
+    }
 }
