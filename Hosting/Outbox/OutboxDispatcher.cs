@@ -69,7 +69,7 @@ public sealed partial class OutboxDispatcher<TContext>(
                     var claimed = await ClaimAsync(settings, stoppingToken);
                     if (claimed.Count > 0)
                     {
-                        rounds.Add(Publish(claimed, settings, stoppingToken));
+                        rounds.Add(StartRound(claimed, settings, stoppingToken));
                     }
 
                     if (claimed.Count == settings.BatchSize && failures == 0)
@@ -84,7 +84,7 @@ public sealed partial class OutboxDispatcher<TContext>(
                     var handed = signal.TakeHanded(settings.BatchSize);
                     if (handed.Count > 0)
                     {
-                        rounds.Add(Publish(handed, settings, stoppingToken));
+                        rounds.Add(StartRound(handed, settings, stoppingToken));
                         more = true;
                     }
                 }
@@ -123,7 +123,7 @@ public sealed partial class OutboxDispatcher<TContext>(
         {
             try
             {
-                await Settle(round, options.CurrentValue);
+                await SettleRoundAsync(round, options.CurrentValue);
             }
             catch (Exception)
             {
@@ -159,7 +159,7 @@ public sealed partial class OutboxDispatcher<TContext>(
 
             var round = rounds[i];
             rounds.RemoveAt(i--);
-            var (published, failed) = await Settle(round, settings);
+            var (published, failed) = await SettleRoundAsync(round, settings);
             failures = failed > 0 && published == 0 ? failures + 1 : 0;
         }
 
@@ -192,7 +192,7 @@ public sealed partial class OutboxDispatcher<TContext>(
     }
 
     /// <summary>Starts publishing rows leased to this dispatcher; the dispatcher is woken when the broker has answered for all.</summary>
-    private Round Publish(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken) =>
+    private Round StartRound(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken) =>
         new(rows, PublishRoundAsync(rows, settings, stoppingToken));
 
     private async Task<string?[]> PublishRoundAsync(List<OutboxMessage> rows, OutboxOptions settings, CancellationToken stoppingToken)
@@ -225,7 +225,7 @@ public sealed partial class OutboxDispatcher<TContext>(
     }
 
     /// <summary>Queues a published round's confirmed rows for completion and reschedules the others.</summary>
-    private async Task<(int Published, int Failed)> Settle(Round round, OutboxOptions settings)
+    private async Task<(int Published, int Failed)> SettleRoundAsync(Round round, OutboxOptions settings)
     {
         var (rows, results) = (round.Rows, await round.Results);
         var sent = new List<Guid>(rows.Count);
