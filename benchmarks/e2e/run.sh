@@ -330,7 +330,7 @@ lag_snapshot() {
 # lag_summary BEFORE AFTER: "mean 21 ms, p50 <= 16 ms, p99 <= 64 ms" of the events applied between two snapshots
 # (the percentiles as the histogram's bucket bounds).
 lag_summary() {
-  awk 'FNR == NR { before[$1] = $2; next }
+  awk 'FILENAME == ARGV[1] { before[$1] = $2; next }
     { d = $2 - before[$1] }
     $1 ~ /_sum[{]/ { sum = d }
     $1 ~ /_count[{]/ { count = d }
