@@ -317,8 +317,7 @@ public sealed class CreditsPipelineTests(TestServices services, ITestOutputHelpe
 
     private async Task WaitForBindingAsync(PipelineTopology pipeline, string exchange)
     {
-        using var management = new HttpClient { BaseAddress = services.RabbitMqManagement };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        using var management = services.ManagementClient();
         await Eventually.WaitAsync(async () =>
         {
             using var response = await management.GetAsync(

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Pipeline.IntegrationTests.Infrastructure;
@@ -38,7 +37,7 @@ internal static class Broker
     /// </summary>
     public static async Task<List<bool>> PeekRedeliveredAsync(TestServices services, PipelineTopology pipeline, string queue, int count)
     {
-        using var http = Management(services);
+        using var http = services.ManagementClient();
         var response = await http.PostAsync($"api/queues/{Uri.EscapeDataString(pipeline.Name)}/{Uri.EscapeDataString(queue)}/get",
             JsonContent.Create(new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 1000 }));
         response.EnsureSuccessStatusCode();
@@ -49,15 +48,8 @@ internal static class Broker
     /// <summary>The arguments a queue was declared with.</summary>
     public static async Task<JsonElement> QueueArgumentsAsync(TestServices services, PipelineTopology pipeline, string queue)
     {
-        using var http = Management(services);
+        using var http = services.ManagementClient();
         var json = await http.GetFromJsonAsync<JsonElement>($"api/queues/{Uri.EscapeDataString(pipeline.Name)}/{Uri.EscapeDataString(queue)}");
         return json.GetProperty("arguments");
-    }
-
-    private static HttpClient Management(TestServices services)
-    {
-        var http = new HttpClient { BaseAddress = services.RabbitMqManagement };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
-        return http;
     }
 }

@@ -32,9 +32,7 @@ public sealed class PipelineTopology : IAsyncDisposable
         admin.Database = name;
         admin.MaxPoolSize = 10;
         Database = admin.ConnectionString;
-        _management = new HttpClient { BaseAddress = services.RabbitMqManagement };
-        _management.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        _management = services.ManagementClient();
         BrokerProxy = new TcpProxy(services.RabbitMq.Port);
     }
 
@@ -78,7 +76,7 @@ public sealed class PipelineTopology : IAsyncDisposable
                 topology._createdDatabases.Add(database);
             }
 
-            await topology.CreateVhostAsync();
+            await TestServices.CreateVhostAsync(topology._management, topology.Name);
 
             // Consumers first: their queues and bindings must exist before anything is published.
             foreach (var consumer in options.Consumers)
@@ -268,14 +266,6 @@ public sealed class PipelineTopology : IAsyncDisposable
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task CreateVhostAsync()
-    {
-        var vhost = Uri.EscapeDataString(Name);
-        (await _management.PutAsync($"api/vhosts/{vhost}", null)).EnsureSuccessStatusCode();
-        (await _management.PutAsJsonAsync($"api/permissions/{vhost}/guest", new { configure = ".*", write = ".*", read = ".*" }))
-            .EnsureSuccessStatusCode();
     }
 
     private Task WaitForQueueAsync(string queue) =>

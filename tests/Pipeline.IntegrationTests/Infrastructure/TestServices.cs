@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using DotNet.Testcontainers.Builders;
 using Testcontainers.PostgreSql;
 using Testcontainers.RabbitMq;
@@ -17,6 +18,23 @@ public sealed class TestServices : IAsyncLifetime
     public Uri RabbitMq { get; private set; } = null!;
 
     public Uri RabbitMqManagement { get; private set; } = null!;
+
+    /// <summary>A client of the broker's management API with the test broker's credentials.</summary>
+    public HttpClient ManagementClient()
+    {
+        var client = new HttpClient { BaseAddress = RabbitMqManagement };
+        client.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        return client;
+    }
+
+    /// <summary>Creates a vhost of its own for one test, open to the test broker's user.</summary>
+    public static async Task CreateVhostAsync(HttpClient management, string name)
+    {
+        var vhost = Uri.EscapeDataString(name);
+        (await management.PutAsync($"api/vhosts/{vhost}", null)).EnsureSuccessStatusCode();
+        (await management.PutAsJsonAsync($"api/permissions/{vhost}/guest", new { configure = ".*", write = ".*", read = ".*" }))
+            .EnsureSuccessStatusCode();
+    }
 
     /// <summary>An Npgsql connection string to a database from which each test creates its own.</summary>
     public string Postgres { get; private set; } = null!;

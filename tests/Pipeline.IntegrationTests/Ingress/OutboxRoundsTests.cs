@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,10 +26,8 @@ public sealed class OutboxRoundsTests(TestServices services) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _management = ManagementClient();
-        (await _management.PutAsync($"api/vhosts/{_vhost}", null)).EnsureSuccessStatusCode();
-        (await _management.PutAsJsonAsync($"api/permissions/{_vhost}/guest", new { configure = ".*", write = ".*", read = ".*" }))
-            .EnsureSuccessStatusCode();
+        _management = services.ManagementClient();
+        await TestServices.CreateVhostAsync(_management, _vhost);
 
         _database = await ScratchDatabase.CreateAsync(services.Postgres, "rounds");
         var collection = _database.IngressServices()
@@ -125,13 +122,6 @@ public sealed class OutboxRoundsTests(TestServices services) : IAsyncLifetime
     {
         await using var scope = _provider.CreateAsyncScope();
         return (await scope.ServiceProvider.GetRequiredService<IngressDbContext>().Outbox.Select(r => r.Id).ToListAsync()).ToHashSet();
-    }
-
-    private HttpClient ManagementClient()
-    {
-        var client = new HttpClient { BaseAddress = services.RabbitMqManagement };
-        client.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
-        return client;
     }
 
     /// <summary>Holds the publishes of chosen messages before they are sent, until let through; records the confirmed ones.</summary>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Pipeline.IntegrationTests.Infrastructure;
@@ -35,7 +34,7 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
             },
             ConsumerEnvironment = { ["Telemetry__GaugeRefreshInterval"] = "00:00:01" },
         });
-        await AddDeadLettersAsync(services.RabbitMqManagement, pipeline.Name, ProbeQueue, 2);
+        await AddDeadLettersAsync(services, pipeline.Name, ProbeQueue, 2);
 
         // (a) A sender without trace context: Ingress starts the trace, the outbox row carries it to the consumer.
         Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(E2bEvents.V2("create", "sbx-trace-1", DateTime.UtcNow))).StatusCode);
@@ -99,10 +98,9 @@ public sealed partial class TraceAndMetricsTests(TestServices services, ITestOut
     }
 
     /// <summary>A dead-letter queue with messages in it, made through the management API as MassTransit would leave one.</summary>
-    private static async Task AddDeadLettersAsync(Uri managementUri, string vhostName, string queue, int count)
+    private static async Task AddDeadLettersAsync(TestServices services, string vhostName, string queue, int count)
     {
-        using var management = new HttpClient { BaseAddress = managementUri };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        using var management = services.ManagementClient();
         var vhost = Uri.EscapeDataString(vhostName);
         (await management.PutAsJsonAsync($"api/queues/{vhost}/{queue}", new { durable = true })).EnsureSuccessStatusCode();
         for (var i = 0; i < count; i++)
