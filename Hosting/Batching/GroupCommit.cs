@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Prometheus;
 using Microsoft.Extensions.Logging;
 
 namespace Pipeline.Hosting.Batching;
@@ -120,7 +121,12 @@ public sealed partial class GroupCommit<TItem, TResult> : IAsyncDisposable
         GroupCommitMetrics.BatchSize.WithLabels(_name).Observe(batch.Count);
         try
         {
-            var results = await _commit(batch.ConvertAll(p => p.Item), CancellationToken.None);
+            IReadOnlyList<TResult> results;
+            using (GroupCommitMetrics.Duration.WithLabels(_name).NewTimer())
+            {
+                results = await _commit(batch.ConvertAll(p => p.Item), CancellationToken.None);
+            }
+
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Result.TrySetResult(results[i]);

@@ -99,6 +99,44 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
+    public async Task Each_transaction_is_timed_apart_from_the_wait_before_it()
+    {
+        var name = $"test-{Guid.NewGuid():N}";
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource();
+        var inside = new ConcurrentQueue<TimeSpan>();
+        await using var commits = new GroupCommit<int, int>(name, async (items, _) =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (items[0] == 0)
+            {
+                entered.SetResult();
+                await release.Task; // the first transaction is slow; the items behind it wait, but are not in it
+            }
+
+            inside.Enqueue(clock.Elapsed);
+            return items.ToList();
+        }, new GroupCommitOptions { MaxBatch = 50, Writers = 1 }, NullLogger.Instance);
+
+        var first = commits.SubmitAsync(0, CancellationToken.None);
+        await entered.Task;
+        var rest = Enumerable.Range(1, 5).Select(i => commits.SubmitAsync(i, CancellationToken.None)).ToList();
+        await Task.Delay(300);
+        release.SetResult();
+        await first;
+        await Task.WhenAll(rest);
+
+        var timed = GroupCommitMetrics.Duration.WithLabels(name);
+        var spent = inside.Sum(t => t.TotalSeconds);
+        Assert.Equal(2, inside.Count);
+        Assert.Equal(2, timed.Count);
+        Assert.Equal(timed.Count, GroupCommitMetrics.BatchSize.WithLabels(name).Count);
+        Assert.True(spent >= 0.3, $"the first transaction took {spent} s");
+        // The items that waited 300 ms for the first transaction did not carry that wait into their own.
+        Assert.InRange(timed.Sum, spent, spent + 0.2);
+    }
+
+    [Fact]
     public async Task Disposing_commits_what_is_queued()
     {
         var release = new TaskCompletionSource();
