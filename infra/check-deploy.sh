@@ -185,13 +185,13 @@ k8s_policy = next((d["spec"] for d in by_kind.get("Policy", []) if d["spec"]["na
 if check(k8s_policy is not None, "k8s: Policy consumer-queues is missing") and policy is not None:
     check(k8s_policy["pattern"] == policy["pattern"] and k8s_policy["definition"] == policy["definition"]
           and k8s_policy["applyTo"] == policy["apply-to"], "k8s: Policy consumer-queues differs from infra/rabbitmq/definitions.json")
-conf = [l.strip() for l in open("infra/rabbitmq/rabbitmq.conf") if re.match(r"\s*(vm_memory_high_watermark|disk_free_limit)", l)]
+conf = [l.strip() for l in open("infra/rabbitmq/rabbitmq.conf") if re.match(r"\s*(vm_memory_high_watermark|disk_free_limit|raft\.wal_max_size_bytes)", l)]
 plugins = set(re.findall(r"\w+", open("infra/rabbitmq/enabled_plugins").read()))
 for cluster in by_kind.get("RabbitmqCluster", []):
     spec = cluster["spec"]
     check(spec.get("replicas") == 3, "k8s: the RabbitmqCluster has 3 replicas")
     extra = spec.get("rabbitmq", {}).get("additionalConfig", "")
-    check(all(l in extra for l in conf), "k8s: RabbitmqCluster additionalConfig must set the thresholds of rabbitmq.conf")
+    check(all(l in extra for l in conf), "k8s: RabbitmqCluster additionalConfig must set the thresholds and WAL size of rabbitmq.conf")
     check(set(spec.get("rabbitmq", {}).get("additionalPlugins", [])) == plugins, "k8s: RabbitmqCluster plugins differ from enabled_plugins")
 check(len(by_kind.get("RabbitmqCluster", [])) == 1, "k8s: one RabbitmqCluster expected")
 ok(f"infra/rabbitmq: definitions valid ({len(users)} users, vhost pipeline, policy takes consumer queues only); k8s topology and cluster agree")

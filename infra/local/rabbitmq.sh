@@ -150,6 +150,8 @@ management.tcp.port = $mgmt
 loopback_users.guest = true
 log.console = false
 log.file.level = info
+# As infra/rabbitmq/rabbitmq.conf: quorum queues' shared log is flushed at 64 MB instead of 512 MiB.
+raft.wal_max_size_bytes = 64000000
 EOF
   # Written before the start so that the server and the CLI agree from the
   # first moment (whoever comes first would otherwise create its own).
