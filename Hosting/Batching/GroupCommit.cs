@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Prometheus;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Pipeline.Hosting.Batching;
 
