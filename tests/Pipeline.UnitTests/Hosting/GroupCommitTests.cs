@@ -131,8 +131,9 @@ public sealed class GroupCommitTests
         Assert.Equal(2, inside.Count);
         Assert.Equal(2, timed.Count);
         Assert.Equal(timed.Count, GroupCommitMetrics.BatchSize.WithLabels(name).Count);
-        Assert.True(spent >= 0.3, $"the first transaction took {spent} s");
-        // The items that waited 300 ms for the first transaction did not carry that wait into their own.
+        // The first transaction lasted about as long as the delay (a timer may fire a little early), and the items that
+        // waited that long behind it did not carry their wait into their own transaction.
+        Assert.True(spent >= 0.25, $"the first transaction took {spent} s");
         Assert.InRange(timed.Sum, spent, spent + 0.2);
     }
 
