@@ -48,7 +48,7 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
         {
             Consumers = [ConsumerService.Credits],
-            IngressEnvironment = With(("NEWAPI_WEBHOOK_SECRET", secret), ("Ingress__ReceiptRetention", "01:00:00"), ("Outbox__RetainSent", "00:01:00")),
+            IngressEnvironment = With(("NEWAPI_WEBHOOK_SECRET", secret), ("Ingress__ReceiptRetention", "01:00:00"), ("Outbox__RetainSent", "01:00:00")),
             ConsumerEnvironment = With(("Inbox__Retention", "01:00:00"), ("Credits__WebhookLogRetention", "01:00:00")),
         });
         var credits = pipeline.ConsumerHttp[ConsumerService.Credits];
@@ -125,7 +125,7 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         await WaitForGaugeAsync(pipeline, pipeline.IngressManagement, "ingress_receipts", receipts);
         await WaitForGaugeAsync(pipeline, pipeline.ConsumerManagement[ConsumerService.Credits], "credits_ledger", 3);
         Assert.Contains("Retention: deleted 1 rows from ingress_receipts older than 01:00:00", pipeline.Ingress.FullOutput());
-        Assert.Contains("Retention: deleted 1 rows from ingress_outbox older than 00:01:00", pipeline.Ingress.FullOutput());
+        Assert.Contains("Retention: deleted 1 rows from ingress_outbox older than 01:00:00", pipeline.Ingress.FullOutput());
         Assert.Contains("Retention: deleted 1 rows from credits_inbox older than 01:00:00", pipeline.Consumers[ConsumerService.Credits].FullOutput());
     }
 
