@@ -8,8 +8,9 @@ namespace Pipeline.Hosting.Retention;
 /// is used only where that is cheap: on SQLite (embedded, small), on PostgreSQL up to <see cref="ExactCountMaxBytes"/>
 /// of table (measured by its file, without reading it), and on SQL Server below <see cref="ExactCountBelow"/> rows.
 /// Above that, PostgreSQL's live-row count (<c>pg_stat_user_tables.n_live_tup</c>, kept by its statistics as
-/// transactions commit and re-estimated by each vacuum, so within a fraction of a percent; after a crash, which resets it, the planner's estimate <c>pg_class.reltuples</c> until then)
-/// and SQL Server's partition row counts (<c>sys.partitions.rows</c>) are read instead.
+/// transactions commit and re-estimated by each vacuum, so within a fraction of a percent; after a crash, which resets
+/// it, the planner's estimate <c>pg_class.reltuples</c> until then) and SQL Server's partition row counts
+/// (<c>sys.partitions.rows</c>) are read instead.
 /// </summary>
 public static class TableRowCounts
 {
