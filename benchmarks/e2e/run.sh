@@ -11,7 +11,7 @@
 #   5. the bus floor: MassTransit publish with confirms + consume in one process, quorum queue, same broker
 # It warms Ingress and Sandboxes up first (--ingress-warmup), then runs 1, 4, 2, 3, 5 (the accept run's events start
 # the backlog while the consumers are stopped; the consumers 4 starts are warmed up again before 2, --warmup); the
-# summary at the end is in the order above.
+# summary at the end is in the order above, followed by each speed goal against the run's figure (met or NOT met).
 #
 #   benchmarks/e2e/run.sh            # full run, about 16 minutes after the build
 #   benchmarks/e2e/run.sh --quick    # about 4 minutes after the build; figures are rougher
@@ -551,6 +551,7 @@ wrk_line=$floor_line
 floor_rps=$(per_s "$(field requests)" "$(field duration_us)")
 wrk_line=$ingress_line
 ingress_rps=$(per_s "$(field requests)" "$(field duration_us)")
+ingress_p99_us=$(field p99_us)
 accept_ratio=$(awk -v a="$ingress_rps" -v b="$floor_rps" 'BEGIN { printf "%.3f", a / b }')
 echo
 echo "1. accept, wrk -t1 -c32, ${accept_seconds}s each (consumers stopped; Ingress's dispatcher publishing)"
@@ -641,6 +642,7 @@ load "$ingress_port" "$work/rate.tsv" "$rate_seconds" "$rate_connections" "$rate
 rate_cpu=$(cpu_per_event "$rate_ticks" "$(cpu_ticks)" $(($(accepted e2b) - accepted_before)))
 rate_commits=$(($(receipt_commits) - commits_before))
 rate_summary=$(wrk_summary)
+rate_p99_us=$(field p99_us)
 late=$(field late)
 scheduled=$(field scheduled)
 late_pct=$(awk -v l="$late" -v s="$scheduled" 'BEGIN { printf "%.1f", s ? 100 * l / s : 0 }')
@@ -665,6 +667,7 @@ echo "   outbox row written → applied by Sandboxes (pipeline_consumer_lag_seco
 # ---------------------------------------------------------------- 3. sustained end to end
 e2e_results=()
 e2e_applied=()
+e2e_growth=()
 # sustained PROVIDER USERS LABEL
 sustained() {
   local provider=$1 mix_users=$2 label=$3
@@ -727,13 +730,15 @@ sustained() {
   echo "   $line"
   e2e_results+=("$line")
   e2e_applied+=("$(per_s "$app" "$load_us")")
+  e2e_growth+=("$growth")
   rm -f "$work/e2e.tsv"
 }
 sustained e2b "$users" "E2B→Sandboxes, $users sandboxes"
 sustained new-api "$users" "new-api usage→Credits, $users accounts"
 sustained e2b 1 "E2B→Sandboxes, one hot sandbox"
 sustained new-api 1 "new-api usage→Credits, one hot account"
-ingress_rss=$(ps -o rss= -p "${pid_of[ingress]}" | awk '{ printf "%.0f MB", $1 / 1024 }')
+ingress_rss_mb=$(ps -o rss= -p "${pid_of[ingress]}" | awk '{ printf "%.0f", $1 / 1024 }')
+ingress_rss="$ingress_rss_mb MB"
 
 # ---------------------------------------------------------------- 5. bus floor
 log "5. bus floor: stopping the services; $bus_messages messages"
@@ -756,3 +761,28 @@ for i in "${!e2e_results[@]}"; do
 done
 echo "4. backlog drain:             $drain_summary; without start-up $(of_bus "$drain_rate") of the bus floor"
 echo "5. $bus_line"
+
+# The goals this benchmark was written for (issue 12 of the project), each against this run's figure.
+# goal TEXT MET FIGURE: one line, "met" when MET is 1.
+goal() { printf '   %-68s %-8s %s\n' "$1" "$([[ $2 == 1 ]] && echo met || echo 'NOT met')" "$3"; }
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? 1 : 0 }'; }
+# A flow keeps up when its backlog grew by less than 2% of its applied rate in the second half of the load.
+keeps_up() {
+  local i=$1
+  awk -v a="${e2e_applied[$i]}" -v g="${e2e_growth[$i]}" -v b="$bus_rate" \
+    'BEGIN { print (a >= 3000 && a >= 0.7 * b && g < 0.02 * a) ? 1 : 0 }'
+}
+echo
+echo "Goals"
+goal "1. Ingress at least 0.25 of the floor" "$(at_least "$accept_ratio" 0.25)" "$accept_ratio"
+goal "1. accept p99 at 32 connections at most 50 ms" "$(at_least 50000 "$ingress_p99_us")" "$(ms "$ingress_p99_us")"
+rate_note=""
+((rate == 2000)) || rate_note=" (this run offered $rate/s)"
+goal "2. p99 at most 20 ms at 2,000/s offered$rate_note" "$(at_least 20000 "$rate_p99_us")" "$(ms "$rate_p99_us")"
+goal "3. Sandboxes: 3,000/s kept up, 0.7 of the bus floor" "$(keeps_up 0)" \
+  "${e2e_applied[0]}/s, $(of_bus "${e2e_applied[0]}"), backlog ${e2e_growth[0]}/s"
+goal "3. Credits, $users accounts: 3,000/s kept up, 0.7 of the bus floor" "$(keeps_up 1)" \
+  "${e2e_applied[1]}/s, $(of_bus "${e2e_applied[1]}"), backlog ${e2e_growth[1]}/s"
+goal "3. one hot account at least 1,000/s" "$(at_least "${e2e_applied[3]}" 1000)" "${e2e_applied[3]}/s"
+goal "4. backlog drain at least 3,000/s (without start-up)" "$( ((drained)) && at_least "$drain_rate" 3000 || echo 0)" "$drain_rate/s"
+goal "Ingress's RSS under 300 MB (growth: --soak 600)" "$(at_least 299 "$ingress_rss_mb")" "$ingress_rss"
