@@ -779,7 +779,7 @@ goal "1. accept p99 at 32 connections at most 50 ms" "$(at_least 50000 "$ingress
 rate_note=""
 ((rate == 2000)) || rate_note=" (this run offered $rate/s)"
 goal "2. p99 at most 20 ms at 2,000/s offered$rate_note" "$(at_least 20000 "$rate_p99_us")" "$(ms "$rate_p99_us")"
-goal "3. Sandboxes: 3,000/s kept up, 0.7 of the bus floor" "$(keeps_up 0)" \
+goal "3. Sandboxes, $users sandboxes: 3,000/s kept up, 0.7 of the bus floor" "$(keeps_up 0)" \
   "${e2e_applied[0]}/s, $(of_bus "${e2e_applied[0]}"), backlog ${e2e_growth[0]}/s"
 goal "3. Credits, $users accounts: 3,000/s kept up, 0.7 of the bus floor" "$(keeps_up 1)" \
   "${e2e_applied[1]}/s, $(of_bus "${e2e_applied[1]}"), backlog ${e2e_growth[1]}/s"
