@@ -74,6 +74,11 @@ public sealed class RetentionTests(TestServices services, ITestOutputHelper outp
         await Eventually.WaitAsync(() => pipeline.CountAsync($"""SELECT count(*) FROM credits_inbox WHERE "MessageId" IN ('{agedMessage}', '{freshMessage}')"""),
             n => n == 2, Deadline, "both in the Credits inbox", pipeline.Diagnostics);
 
+        // Ingress marks a row sent a moment after the broker's confirm, which may come after Credits has the message: the
+        // rows are moved back in time below only once marked (an unmarked row would be marked afterwards, as sent now).
+        await Eventually.WaitAsync(() => pipeline.CountAsync($"""SELECT count(*) FROM ingress_outbox WHERE "Id" IN ('{agedMessage}', '{freshMessage}') AND "SentAt" IS NOT NULL"""),
+            n => n == 2, Deadline, "both outbox rows marked sent", pipeline.Diagnostics);
+
         // "unsent" is accepted while the broker is away, so its outbox row is not published.
         pipeline.BrokerProxy.Cut();
         Assert.False(await PostAsync(Body("unsent")));
