@@ -72,11 +72,11 @@ public sealed class DeliverySender(IHttpClientFactory clients, IOptionsMonitor<D
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            var text = await ReadCappedAsync(response.Content, deadline.Token);
+            var (text, unread) = await ReadCappedAsync(response.Content, deadline.Token, cancellationToken);
             var status = (int)response.StatusCode;
             var success = RetryPolicy.Classify(status) == AttemptVerdict.Delivered;
             return new SendResult(startedAt, clock.Elapsed, status, text,
-                success ? null : $"HTTP {status} {response.ReasonPhrase}".TrimEnd(),
+                success ? unread : $"HTTP {status} {response.ReasonPhrase}".TrimEnd() + (unread is null ? "" : $"; {unread}"),
                 RetryPolicy.RetryAfter(response.StatusCode, response.Headers.RetryAfter, DateTimeOffset.UtcNow),
                 success ? SendOutcomes.Success : SendOutcomes.HttpError);
         }
@@ -89,6 +89,10 @@ public sealed class DeliverySender(IHttpClientFactory clients, IOptionsMonitor<D
             var refused = RefusalOf(ex);
             return new SendResult(startedAt, clock.Elapsed, null, null, refused?.Message ?? Describe(ex), null,
                 refused is null ? SendOutcomes.ConnectionError : SendOutcomes.Refused);
+        }
+        catch (IOException ex)
+        {
+            return new SendResult(startedAt, clock.Elapsed, null, null, Describe(ex), null, SendOutcomes.ConnectionError);
         }
     }
 
@@ -128,17 +132,23 @@ public sealed class DeliverySender(IHttpClientFactory clients, IOptionsMonitor<D
         ConnectCallback = (context, ct) => GuardedConnector.ConnectAsync(context, options.CurrentValue.AllowPrivateNetworks, ct),
     };
 
-    /// <summary>At most <see cref="ResponseBodyLimit"/> bytes: a receiver streaming a huge body costs nothing more.</summary>
-    private static async Task<string?> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    /// <summary>
+    /// At most <see cref="ResponseBodyLimit"/> bytes: a receiver streaming a huge body costs nothing more. The status
+    /// has arrived by then and is what the attempt records: a body cut short (the connection reset or closed early) or
+    /// too slow for the timeout keeps what was read, and <c>Unread</c> says why the rest is missing.
+    /// </summary>
+    private static async Task<(string? Text, string? Unread)> ReadCappedAsync(
+        HttpContent content, CancellationToken deadline, CancellationToken cancellationToken)
     {
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
         var buffer = ArrayPool<byte>.Shared.Rent(ResponseBodyLimit);
+        var read = 0;
+        string? unread = null;
         try
         {
-            var read = 0;
+            await using var stream = await content.ReadAsStreamAsync(deadline);
             while (read < ResponseBodyLimit)
             {
-                var n = await stream.ReadAsync(buffer.AsMemory(read, ResponseBodyLimit - read), cancellationToken);
+                var n = await stream.ReadAsync(buffer.AsMemory(read, ResponseBodyLimit - read), deadline);
                 if (n == 0)
                 {
                     break;
@@ -146,8 +156,19 @@ public sealed class DeliverySender(IHttpClientFactory clients, IOptionsMonitor<D
 
                 read += n;
             }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            unread = "response body not read in full: timed out";
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            unread = Clean($"response body not read in full: {ex.Message}");
+        }
 
-            return read == 0 ? null : Clean(Encoding.UTF8.GetString(buffer, 0, read));
+        try
+        {
+            return (read == 0 ? null : Clean(Encoding.UTF8.GetString(buffer, 0, read)), unread);
         }
         finally
         {
@@ -168,7 +189,7 @@ public sealed class DeliverySender(IHttpClientFactory clients, IOptionsMonitor<D
         return null;
     }
 
-    private static string Describe(HttpRequestException ex) =>
+    private static string Describe(Exception ex) =>
         Clean(ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message);
 
     // PostgreSQL text cannot hold NUL characters, which a receiver may well send.

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using Npgsql;
 using Pipeline.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
@@ -102,6 +104,73 @@ public sealed class DeliveryFaultTests(TestServices services, ITestOutputHelper 
         // Never more at once than its own slots (8), each held for the 10 s timeout.
         Assert.InRange(hanging.Received.Count, 1, 8 * (2 + (int)(clock.Elapsed.TotalSeconds / 10)));
         Assert.Equal(0, await api.CountAsync($"SELECT count(*) FROM webhook_deliveries WHERE \"EndpointId\" = '{hangingEndpoint.Id}' AND \"Status\" = 'delivered'"));
+    }
+
+    [Fact]
+    public async Task A_response_cut_short_is_recorded_with_its_status_and_retried_by_the_schedule_alone()
+    {
+        var adminKey = DeliveryPipelineTests.NewAdminKey();
+        await using var pipeline = await PipelineTopology.StartAsync(services, DeliveryPipelineTests.Topology(adminKey));
+        var api = new DeliveriesClient(pipeline, adminKey);
+
+        // Each answer promises 100 bytes of body, sends a few and closes the connection: first a 500, then a 200.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var answered = 0;
+        var receiver = Task.Run(async () =>
+        {
+            foreach (var status in new[] { "500 Internal Server Error", "200 OK" })
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                await ReadRequestAsync(stream);
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"cut\""));
+                Interlocked.Increment(ref answered);
+            }
+        });
+        var endpoint = await api.CreateAsync($"http://127.0.0.1:{port}/hooks", ["*"]);
+        await api.PostAsync($"api/endpoints/{endpoint.Id}/test");
+
+        var where = $"WHERE \"EndpointId\" = '{endpoint.Id}'";
+        await Eventually.WaitAsync(() => api.CountAsync($"SELECT count(*) FROM webhook_deliveries {where} AND \"Status\" = 'delivered'"),
+            n => n == 1, Deadline, "the delivery to be recorded delivered", pipeline.Diagnostics);
+        await receiver.WaitAsync(Deadline);
+        Assert.Equal(2, answered);
+        Assert.Equal(2, await api.CountAsync($"SELECT count(*) FROM webhook_delivery_attempts {where}"));
+        Assert.Equal(1, await api.CountAsync(
+            $"SELECT count(*) FROM webhook_delivery_attempts {where} AND \"Number\" = 1 AND \"StatusCode\" = 500 AND NOT \"Succeeded\" " +
+            "AND \"ResponseBody\" = '{\"cut\"' AND \"Error\" LIKE 'HTTP 500 Internal Server Error; response body not read in full: %'"));
+        Assert.Equal(1, await api.CountAsync(
+            $"SELECT count(*) FROM webhook_delivery_attempts {where} AND \"Number\" = 2 AND \"StatusCode\" = 200 AND \"Succeeded\""));
+        Assert.Equal(1, await api.CountAsync($"SELECT count(*) FROM webhook_deliveries {where} AND \"Attempts\" = 2"));
+        Assert.False(listener.Pending(), "the delivered webhook was sent again");
+    }
+
+    // The request line, headers and Content-Length bytes of body.
+    private static async Task ReadRequestAsync(NetworkStream stream)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        int? total = null;
+        while (total is null || received.Count < total)
+        {
+            var n = await stream.ReadAsync(buffer);
+            if (n == 0)
+            {
+                return;
+            }
+
+            received.AddRange(buffer.AsSpan(0, n));
+            var text = Encoding.ASCII.GetString(received.ToArray());
+            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (total is null && end >= 0)
+            {
+                var length = text[..end].Split("\r\n").Select(l => l.Split(':', 2)).Where(h => h.Length == 2 && h[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                    .Select(h => int.Parse(h[1].Trim(), System.Globalization.CultureInfo.InvariantCulture)).SingleOrDefault();
+                total = end + 4 + length;
+            }
+        }
     }
 
     private static string EventIdOf(WebhookReceiver.Request request) =>
