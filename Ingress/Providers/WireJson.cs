@@ -208,18 +208,27 @@ public sealed class WireStringConverter : JsonConverter<string>
         return reader.TokenType == JsonTokenType.String ? Text(ref reader) : throw new WireValueException("must be a string");
     }
 
-    /// <summary>The string the reader is on; an escaped lone surrogate makes the whole body malformed.</summary>
+    /// <summary>
+    /// The string the reader is on; an escaped lone surrogate makes the whole body malformed, an escaped NUL the field
+    /// (no PostgreSQL text column, where ids and names end up, can hold one).
+    /// </summary>
     public static string Text(ref Utf8JsonReader reader)
     {
+        string text;
         try
         {
-            return reader.GetString()!;
+            text = reader.GetString()!;
         }
         catch (InvalidOperationException)
         {
             throw new WireValueException("invalid json string", aboutBody: true);
         }
+
+        return text.Contains('\0', StringComparison.Ordinal) ? throw new WireValueException(NulCharacter) : text;
     }
+
+    /// <summary>Why a string holding U+0000 is refused.</summary>
+    public const string NulCharacter = "contains a NUL character (U+0000)";
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }

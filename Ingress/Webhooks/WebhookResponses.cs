@@ -7,10 +7,18 @@ public static partial class WebhookResponses
 {
     private const int MaxHeaderValueLength = 512;
 
+    /// <summary>The longest detail logged and answered: one may quote what the sender sent (its Content-Type).</summary>
+    public const int MaxDetailLength = 300;
+
     /// <param name="log">False where the caller logs the refusal itself (once, rather than per request).</param>
     public static IResult Reject(ILogger logger, string provider, int status, string reason, string? detail = null, bool log = true)
     {
         IngressMetrics.Rejected.WithLabels(provider, status.ToString(System.Globalization.CultureInfo.InvariantCulture), reason).Inc();
+        if (detail?.Length > MaxDetailLength)
+        {
+            detail = detail[..(MaxDetailLength - 1)] + "…";
+        }
+
         if (log)
         {
             LogRejected(logger, provider, status, reason, detail ?? "");

@@ -33,6 +33,11 @@ public static class GenericEventNormalizer
         }
 
         var (eventType, id) = ReadEvent(source.Scheme, body, headers, contentType);
+        if (body.Contains((byte)0) || eventType?.Contains('\0', StringComparison.Ordinal) == true || id?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            return NormalizationResult<WebhookReceivedV1>.Malformed(GenericReasons.NulCharacter);
+        }
+
         var dedupKey = DedupKeys.For(id, body);
         var message = new WebhookReceivedV1
         {

@@ -17,4 +17,7 @@ public static class GenericReasons
     public const string TokenMismatch = "token mismatch";
     public const string NotUtf8 = "body is not UTF-8";
     public const string NotJson = "body is not JSON";
+
+    /// <summary>The body, or its event type or id, holds U+0000: forwarded as text, which no PostgreSQL column can hold.</summary>
+    public const string NulCharacter = "NUL character (U+0000) in the body";
 }

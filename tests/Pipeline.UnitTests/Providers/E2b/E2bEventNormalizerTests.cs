@@ -353,6 +353,8 @@ public class E2bEventNormalizerTests
     [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":{\"execution_time\":-1}}}", "execution_time out of range")]
     [InlineData("{\"event_label\":\"kill\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\",\"event_data\":{\"execution\":{\"started_at\":123}}}", "started_at must be a string")]
     [InlineData("{\"eventLabel\":\"kill\",\"sandboxId\":\"\\ud800\",\"timestamp\":\"2026-01-29T10:00:00Z\"}", "invalid json string")]
+    [InlineData("{\"eventLabel\":\"kill\",\"sandboxId\":\"a\\u0000b\",\"timestamp\":\"2026-01-29T10:00:00Z\"}", "sandboxId contains a NUL character (U+0000)")]
+    [InlineData("{\"version\":\"v2\",\"id\":\"\\u0000\",\"type\":\"t\",\"sandbox_id\":\"s\",\"timestamp\":\"2026-01-29T10:00:00Z\"}", "id contains a NUL character (U+0000)")]
     public void Malformed_bodies_say_which_field_and_why(string json, string expected)
     {
         Assert.Equal(expected, E2bEventNormalizer.Normalize(Bytes(json), ReceiptId).Error);

@@ -238,6 +238,18 @@ public class GenericEventNormalizerTests
         Assert.Equal(GenericReasons.NotUtf8, result.Error);
     }
 
+    [Theory]
+    [InlineData(SourceSchemes.Token, "{\"run_id\":\"r\\u0000\",\"status\":\"done\"}")]
+    [InlineData(SourceSchemes.Stripe, "{\"id\":\"evt_1\",\"type\":\"\\u0000\"}")]
+    [InlineData(SourceSchemes.Token, "a raw body with a \u0000 byte")]
+    public void A_NUL_character_in_what_is_forwarded_is_malformed(string scheme, string body)
+    {
+        var result = GenericEventNormalizer.Normalize(Source(scheme), Utf8(body), Headers(), ReceiptId, ReceivedAt);
+
+        Assert.False(result.IsValid);
+        Assert.Equal(GenericReasons.NulCharacter, result.Error);
+    }
+
     [Fact]
     public void Long_header_values_are_cut()
     {

@@ -201,6 +201,13 @@ public class NewApiEventNormalizerTests
     }
 
     [Fact]
+    public void An_escaped_NUL_in_a_field_is_malformed()
+    {
+        Assert.Equal("request_id contains a NUL character (U+0000)",
+            Error("""{"type":"consume","timestamp":1,"data":{"request_id":"r\u0000","user_id":"u","quota":1}}"""));
+    }
+
+    [Fact]
     public void Escaped_lone_surrogate_is_malformed_not_thrown()
     {
         Assert.Equal("invalid json string", Error("""{"type":"quota_exceed","title":"\ud800","timestamp":1}"""));
