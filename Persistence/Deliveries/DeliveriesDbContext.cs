@@ -23,7 +23,7 @@ public abstract class DeliveriesDbContext(DbContextOptions options) : PipelineDb
             e.Property(x => x.Url).HasMaxLength(2048);
             e.Property(x => x.Description).HasMaxLength(500);
             e.Property(x => x.EventTypes).HasMaxLength(4000);
-            e.Property(x => x.Headers).HasMaxLength(8000);
+            e.Property(x => x.Headers).HasMaxLength(WebhookEndpoint.MaxHeadersLength);
             e.Property(x => x.Scheme).HasMaxLength(32);
             e.Property(x => x.DisabledReason).HasMaxLength(500);
             e.Property(x => x.Secret).HasMaxLength(100);

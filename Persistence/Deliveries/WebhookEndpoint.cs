@@ -22,6 +22,9 @@ public sealed class WebhookEndpoint
     /// <summary>JSON array of subscriptions: exact type names, <c>prefix.*</c> or <c>*</c>.</summary>
     public required string EventTypes { get; set; }
 
+    /// <summary>The longest <see cref="Headers"/> (its column).</summary>
+    public const int MaxHeadersLength = 8000;
+
     /// <summary>JSON object of extra request headers the receiver asked for.</summary>
     public string? Headers { get; set; }
 

@@ -20,6 +20,7 @@ public static class EndpointRequests
     public const int MaxDescriptionLength = 500;
     public const int MaxHeaders = 20;
     public const int MaxHeaderValueLength = 1000;
+    public const int MaxHeaderNameLength = 100;
     public const int MaxRateLimitPerSecond = 10_000;
 
     /// <summary>Headers an endpoint may not set: the signer's, and the ones HTTP itself owns.</summary>
@@ -98,9 +99,9 @@ public static class EndpointRequests
 
         foreach (var (name, value) in headers)
         {
-            if (name.Length == 0 || name.Length > 100 || !name.All(IsTokenChar))
+            if (name.Length == 0 || name.Length > MaxHeaderNameLength || !name.All(IsTokenChar))
             {
-                return $"header name '{name}' is not a valid HTTP header name.";
+                return $"header name '{(name.Length > MaxHeaderNameLength ? name[..MaxHeaderNameLength] + "…" : name)}' is not a valid HTTP header name of at most {MaxHeaderNameLength} characters.";
             }
 
             if (ReservedHeaders.Contains(name))
@@ -114,7 +115,9 @@ public static class EndpointRequests
             }
         }
 
-        return null;
+        return Serialize(headers)!.Length > WebhookEndpoint.MaxHeadersLength
+            ? $"headers may take at most {WebhookEndpoint.MaxHeadersLength} characters together (as JSON)."
+            : null;
     }
 
     // RFC 9110 token characters.

@@ -34,6 +34,18 @@ public class EndpointRequestsTests
     }
 
     [Fact]
+    public void Headers_fit_their_column_and_a_long_name_is_not_quoted_whole()
+    {
+        var many = Enumerable.Range(0, EndpointRequests.MaxHeaders).ToDictionary(i => $"X-Header-{i}", _ => new string('v', EndpointRequests.MaxHeaderValueLength));
+        var longName = new string('n', 5000);
+
+        Assert.Equal(["headers may take at most 8000 characters together (as JSON)."], EndpointRequests.Validate(Valid() with { Headers = many }, false, out _));
+        var error = Assert.Single(EndpointRequests.Validate(Valid() with { Headers = new() { [longName] = "x" } }, false, out _));
+        Assert.True(error.Length < 200, error);
+        Assert.Empty(EndpointRequests.Validate(Valid() with { Headers = many.Take(7).ToDictionary() }, false, out _));
+    }
+
+    [Fact]
     public void Every_problem_is_listed()
     {
         var errors = EndpointRequests.Validate(new CreateEndpointRequest("http://example.test", ["nope"], null, null, "md5", 0), false, out _);
