@@ -10,7 +10,8 @@ namespace Pipeline.IntegrationTests.Deliveries;
 
 /// <summary>
 /// Outbound webhooks under faults, on real RabbitMQ and PostgreSQL: the Deliveries process killed outright in the
-/// middle of a burst, and a receiver that hangs beside a healthy one. Every run prints its figures.
+/// middle of a burst, a receiver that hangs beside a healthy one, and one that cuts its answers short. Every run prints
+/// its figures.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class DeliveryFaultTests(TestServices services, ITestOutputHelper output)
