@@ -146,6 +146,7 @@ public sealed class DeliveryFaultTests(TestServices services, ITestOutputHelper 
             $"SELECT count(*) FROM webhook_delivery_attempts {where} AND \"Number\" = 2 AND \"StatusCode\" = 200 AND \"Succeeded\""));
         Assert.Equal(1, await api.CountAsync($"SELECT count(*) FROM webhook_deliveries {where} AND \"Attempts\" = 2"));
         Assert.False(listener.Pending(), "the delivered webhook was sent again");
+        output.WriteLine("attempt 1: " + await pipeline.ScalarAsync<string>($"SELECT \"Error\" FROM webhook_delivery_attempts {where} AND \"Number\" = 1", "Deliveries"));
     }
 
     // The request line, headers and Content-Length bytes of body.
