@@ -36,7 +36,7 @@ public sealed partial class CreditAlertsConsumer(ILogger<CreditAlertsConsumer> l
 /// <summary>The alerts queue, with the endpoint policy every consumer starts from.</summary>
 public sealed class CreditAlertsConsumerDefinition : ConsumerDefinition<CreditAlertsConsumer>
 {
-    public const string QueueName = "credits-alerts";
+    public const string QueueName = PipelineQueues.CreditsAlerts;
 
     public CreditAlertsConsumerDefinition()
     {

@@ -28,7 +28,7 @@ public sealed partial class GatewayNotificationConsumer(ILogger<GatewayNotificat
 
 public sealed class GatewayNotificationConsumerDefinition : ConsumerDefinition<GatewayNotificationConsumer>
 {
-    public const string QueueName = "credits-gateway-notifications";
+    public const string QueueName = PipelineQueues.CreditsGatewayNotifications;
 
     public GatewayNotificationConsumerDefinition()
     {

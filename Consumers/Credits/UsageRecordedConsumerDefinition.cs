@@ -6,7 +6,7 @@ namespace Pipeline.Consumers.Credits;
 /// <summary>The endpoint policy of the usage consumer: its queue, its retries.</summary>
 public sealed class UsageRecordedConsumerDefinition : ConsumerDefinition<UsageRecordedConsumer>
 {
-    public const string QueueName = "credits-usage";
+    public const string QueueName = PipelineQueues.CreditsUsage;
 
     public UsageRecordedConsumerDefinition()
     {

@@ -6,7 +6,7 @@ namespace Pipeline.Consumers.Rooms;
 /// <summary>The endpoint policy of the LiveKit consumer: its queue, its retries, its concurrency.</summary>
 public sealed class LiveKitEventConsumerDefinition : ConsumerDefinition<LiveKitEventConsumer>
 {
-    public const string QueueName = "rooms-livekit";
+    public const string QueueName = PipelineQueues.RoomsLiveKit;
 
     public LiveKitEventConsumerDefinition()
     {

@@ -6,7 +6,7 @@ namespace Pipeline.Consumers.Sandboxes;
 /// <summary>The endpoint policy of the lifecycle consumer: its queue, its retries, its concurrency.</summary>
 public sealed class SandboxLifecycleConsumerDefinition : ConsumerDefinition<SandboxLifecycleConsumer>
 {
-    public const string QueueName = "sandboxes-lifecycle";
+    public const string QueueName = PipelineQueues.SandboxesLifecycle;
 
     public SandboxLifecycleConsumerDefinition()
     {

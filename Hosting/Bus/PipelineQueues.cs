@@ -8,6 +8,14 @@ namespace Pipeline.Hosting.Bus;
 /// </summary>
 public static class PipelineQueues
 {
+    /// <summary>The consumer queues of the services that must receive the domain contracts (<c>OutboxMessageTypes.ConsumerQueueOf</c>).</summary>
+    public const string SandboxesLifecycle = "sandboxes-lifecycle";
+
+    public const string CreditsUsage = "credits-usage";
+    public const string CreditsAlerts = "credits-alerts";
+    public const string CreditsGatewayNotifications = "credits-gateway-notifications";
+    public const string RoomsLiveKit = "rooms-livekit";
+
     public const string ErrorSuffix = "_error";
     public const string IsolatedSuffix = "_isolated";
     public const string DelayInfix = "_delay_";

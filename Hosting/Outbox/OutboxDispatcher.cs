@@ -30,7 +30,8 @@ public sealed partial class OutboxDispatcher<TContext>(
     IBus bus,
     OutboxSignal<TContext> signal,
     IOptionsMonitor<OutboxOptions> options,
-    ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
+    ILogger<OutboxDispatcher<TContext>> logger,
+    ConsumerQueueCheck? consumerQueues = null) : BackgroundService
     where TContext : IOutboxDbContext
 {
     private static readonly string ContextName = typeof(TContext).Name;
@@ -207,7 +208,8 @@ public sealed partial class OutboxDispatcher<TContext>(
             // The rows are published side by side, so one timeout for the round is each row's timeout.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(settings.PublishTimeout);
-            var results = await Task.WhenAll(rows.Select(row => PublishAsync(row, round, timeout.Token, stoppingToken)));
+            var checkQueues = settings.WaitForConsumerQueues ? consumerQueues : null;
+            var results = await Task.WhenAll(rows.Select(row => PublishAsync(row, round, checkQueues, timeout.Token, stoppingToken)));
             var failed = results.Count(r => r is not null);
             round?.SetTag("pipeline.outbox.failed", failed);
             if (failed > 0)
@@ -296,12 +298,20 @@ public sealed partial class OutboxDispatcher<TContext>(
     }
 
     /// <returns>null when the broker confirmed the message, else why it failed.</returns>
-    private async Task<string?> PublishAsync(OutboxMessage row, Activity? batch, CancellationToken timeout, CancellationToken stoppingToken)
+    /// <param name="consumerQueues">Set: a domain contract waits while its consumer's queue is missing.</param>
+    private async Task<string?> PublishAsync(
+        OutboxMessage row, Activity? batch, ConsumerQueueCheck? consumerQueues, CancellationToken timeout, CancellationToken stoppingToken)
     {
         using var activity = PipelineTelemetry.StartOutboxPublish(row.TraceParent, row.Id, row.MessageType, batch);
         try
         {
             var message = row.Message ?? OutboxMessageTypes.Deserialize(row.MessageType, row.Body);
+            var consumerQueue = OutboxMessageTypes.ConsumerQueueOf(message.GetType());
+            if (consumerQueue is not null && consumerQueues is not null && await consumerQueues.MissingAsync(consumerQueue, timeout) is { } missing)
+            {
+                return missing;
+            }
+
             using var timer = PublishDuration.NewTimer();
             await bus.Publish(message, message.GetType(), context =>
             {
@@ -312,7 +322,7 @@ public sealed partial class OutboxDispatcher<TContext>(
                 }
 
                 // An unroutable message (no queue bound yet) fails instead of vanishing, and stays in the outbox.
-                if (OutboxMessageTypes.RequiresSubscriber(message.GetType()) && context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+                if (consumerQueue is not null && context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
                 {
                     rabbit.Mandatory = true;
                 }

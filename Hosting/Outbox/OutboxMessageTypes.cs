@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Pipeline.Hosting.Bus;
+using Pipeline.Messages.Credits;
+using Pipeline.Messages.Rooms;
 using Pipeline.Messages.Sandboxes;
 
 namespace Pipeline.Hosting.Outbox;
@@ -12,14 +15,21 @@ public static class OutboxMessageTypes
         .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace?.StartsWith("Pipeline.Messages.", StringComparison.Ordinal) == true)
         .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
 
-    // Generic-source deliveries, top-up and stale-sandbox announcements are offered to whoever subscribes (the
-    // Deliveries service, which a deployment may leave out); with no subscriber yet, unroutable is fine. Every other
-    // contract has a consumer service that must receive it, so unroutable means "not yet" and retries.
-    private static readonly HashSet<Type> OptionalSubscribers =
-        [typeof(Pipeline.Messages.Webhooks.WebhookReceivedV1), typeof(Pipeline.Messages.Credits.CreditsToppedUpV1), typeof(SandboxStaleV1)];
+    // Every domain contract has a consumer service that must receive it, in this queue; generic-source deliveries, top-up
+    // and stale-sandbox announcements are only offered to whoever subscribes (the Deliveries service, which a deployment
+    // may leave out), so with no subscriber yet, unroutable is fine for them.
+    private static readonly Dictionary<Type, string> ConsumerQueues = new()
+    {
+        [typeof(SandboxLifecycleEventV1)] = PipelineQueues.SandboxesLifecycle,
+        [typeof(UsageRecordedV1)] = PipelineQueues.CreditsUsage,
+        [typeof(CreditBalanceLowV1)] = PipelineQueues.CreditsAlerts,
+        [typeof(CreditsExhaustedV1)] = PipelineQueues.CreditsAlerts,
+        [typeof(GatewayNotificationV1)] = PipelineQueues.CreditsGatewayNotifications,
+        [typeof(LiveKitEventV1)] = PipelineQueues.RoomsLiveKit,
+    };
 
-    /// <summary>Whether publishing must fail (and be retried) while no queue is bound for the type.</summary>
-    public static bool RequiresSubscriber(Type type) => !OptionalSubscribers.Contains(type);
+    /// <summary>The queue of the consumer service that must receive <paramref name="type"/>, or null when none must.</summary>
+    public static string? ConsumerQueueOf(Type type) => ConsumerQueues.GetValueOrDefault(type);
 
     public static string NameOf(Type type) =>
         Known.ContainsKey(type.FullName!) ? type.FullName! : throw new ArgumentException($"{type} is not a message contract.", nameof(type));

@@ -49,6 +49,14 @@ public sealed class OutboxOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan CompleteDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// On RabbitMQ, a domain contract (a sandbox event, usage, a LiveKit event, a credit alert) is published only once
+    /// the queue of the service that consumes it exists, and waits in the outbox until then (the mandatory flag alone
+    /// cannot tell while the Deliveries service's queue takes every contract). Turn off only for a deployment that
+    /// leaves a consumer service out on purpose: its contracts then reach only whoever else subscribes.
+    /// </summary>
+    public bool WaitForConsumerQueues { get; set; } = true;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (CompleteDelay >= Lease)

@@ -97,8 +97,17 @@ public sealed class PipelineTopology : IAsyncDisposable
                 return topology;
             }
 
+            // Deliveries without every domain consumer stands for a deployment that leaves those out on purpose: their
+            // contracts go to Deliveries alone instead of waiting in the outbox for queues that will never exist.
+            var ingressEnvironment = new Dictionary<string, string>(options.IngressEnvironment);
+            if (options.Consumers.Contains(ConsumerService.Deliveries) &&
+                !new[] { ConsumerService.Sandboxes, ConsumerService.Credits, ConsumerService.Rooms }.All(options.Consumers.Contains))
+            {
+                ingressEnvironment.TryAdd("Outbox__WaitForConsumerQueues", "false");
+            }
+
             topology.Ingress = new HostProcess("ingress", "Ingress", "Pipeline.Ingress",
-                topology.Environment(topology.BrokerProxy.Port, "Ingress", options.IngressEnvironment));
+                topology.Environment(topology.BrokerProxy.Port, "Ingress", ingressEnvironment));
             await topology.Ingress.StartAsync();
             topology.IngressHttp = new HttpClient { BaseAddress = topology.Ingress.BaseAddress };
             topology.IngressManagement = new HttpClient { BaseAddress = topology.Ingress.ManagementAddress };
