@@ -12,9 +12,10 @@ public class ConsumerQueueMapTests
     [Fact]
     public void Every_domain_consumer_queue_is_the_one_the_outbox_waits_for_and_no_other_contract_waits()
     {
-        // The consumer definitions of the domain services (Deliveries takes every contract and is optional).
-        var consumed = new[] { typeof(SandboxLifecycleConsumerDefinition), typeof(UsageRecordedConsumerDefinition), typeof(CreditAlertsConsumerDefinition),
-                typeof(GatewayNotificationConsumerDefinition), typeof(LiveKitEventConsumerDefinition) }
+        // Every consumer definition of the domain services (Deliveries takes every contract and is optional).
+        var consumed = new[] { typeof(SandboxLifecycleConsumerDefinition), typeof(UsageRecordedConsumerDefinition), typeof(LiveKitEventConsumerDefinition) }
+            .SelectMany(t => t.Assembly.GetTypes())
+            .Where(t => t.BaseType is { IsGenericType: true } b && b.GetGenericTypeDefinition() == typeof(ConsumerDefinition<>))
             .SelectMany(definition =>
             {
                 var queue = (string)definition.GetField("QueueName")!.GetValue(null)!;
