@@ -13,7 +13,7 @@ public sealed class BrokerReachableHealthCheck(IOptions<BusOptions> options) : I
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var uri = new Uri(options.Value.RabbitMq!);
-        var port = uri.IsDefaultPort ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port;
+        var port = BusOptions.PortOf(uri);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try

@@ -20,6 +20,9 @@ public sealed class BusOptions : IValidatableObject
     /// <summary>amqp://user:password@host:port/vhost</summary>
     public string? RabbitMq { get; set; }
 
+    /// <summary>The port of a <see cref="RabbitMq"/> URI: the one it names, else 5671 for amqps and 5672 for amqp.</summary>
+    public static int PortOf(Uri uri) => uri.IsDefaultPort ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port;
+
     /// <summary>
     /// The RabbitMQ management API (for dead-letter operations); default: the broker's host, https on port 15671 for an
     /// amqps:// broker, http on port 15672 for amqp://. Must be https:// when the broker is amqps://.

@@ -59,7 +59,7 @@ public static class BusRegistration
                 var uri = new Uri(bus.RabbitMq!);
                 var (user, password) = ParseUserInfo(uri);
                 var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-                cfg.Host(uri.Host, (ushort)(uri.IsDefaultPort ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port), string.IsNullOrEmpty(vhost) ? "/" : vhost, h =>
+                cfg.Host(uri.Host, (ushort)BusOptions.PortOf(uri), string.IsNullOrEmpty(vhost) ? "/" : vhost, h =>
                 {
                     h.Username(user);
                     h.Password(password);
