@@ -91,17 +91,25 @@ public sealed class DeliveryFaultTests(TestServices services, ITestOutputHelper 
         var posted = clock.Elapsed;
         await healthy.WaitForAsync(events + 1, pipeline.Diagnostics, Deadline);
 
-        // Per event: from the fan-out's commit (the delivery row) to its arrival at the healthy receiver.
+        // Per event: from the fan-out's commit (the delivery row) to its first arrival at the healthy receiver.
         var created = await CreatedAtAsync(pipeline, healthyEndpoint.Id);
-        var latencies = healthy.Received.Where(r => r.Header("webhook-id") != warmUp)
-            .Select(r => (r.At.UtcDateTime - created[r.Header("webhook-id")]).TotalMilliseconds).Order().ToList();
-        var p50 = latencies[latencies.Count / 2];
-        var p99 = latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
-        var claimed = (await StartedAtAsync(pipeline, healthyEndpoint.Id)).Select(x => (x.StartedAt - created[x.EventId]).TotalMilliseconds).Order().ToList();
-        output.WriteLine($"{events} events posted in {posted.TotalSeconds:0.0} s; healthy endpoint: p50 {p50:0} ms, p99 {p99:0} ms, max {latencies[^1]:0} ms " +
-                         $"from commit to arrival (commit to send: p50 {claimed[claimed.Count / 2]:0} ms, p99 {claimed[(int)Math.Ceiling(claimed.Count * 0.99) - 1]:0} ms); " +
+        var latencies = healthy.Received.Where(r => r.Header("webhook-id") != warmUp).GroupBy(r => r.Header("webhook-id"))
+            .Select(g => (g.Min(r => r.At).UtcDateTime - created[g.Key]).TotalMilliseconds).Order().ToList();
+        var attempts = await AttemptsAsync(pipeline, healthyEndpoint.Id);
+        var claimed = attempts.Select(a => (a.StartedAt - created[a.EventId]).TotalMilliseconds).Order().ToList();
+        var failed = attempts.Where(a => !a.Succeeded).ToList();
+        var p50 = Percentile(latencies, 0.50);
+        var p95 = Percentile(latencies, 0.95);
+        output.WriteLine($"{events} events posted in {posted.TotalSeconds:0.0} s; healthy endpoint: p50 {p50:0} ms, p95 {p95:0} ms, p99 {Percentile(latencies, 0.99):0} ms, " +
+                         $"max {latencies[^1]:0} ms from commit to arrival (commit to send: p50 {Percentile(claimed, 0.50):0} ms, p99 {Percentile(claimed, 0.99):0} ms); " +
+                         $"{attempts.Count} attempts, {failed.Count} failed{string.Concat(failed.Select(a => $" ({a.Error})").Distinct())}; " +
                          $"the hanging one got {hanging.Received.Count} requests, never answered");
-        Assert.True(p99 < 1000, $"p99 {p99:0} ms");
+        // Sends that waited behind the hanging receiver would wait for its 10 s timeout, and most of them would. A
+        // passing fault on the healthy one's own connection (retried 1 s later by the schedule) is not that: it may
+        // cost a few events the retry delay, never the timeout.
+        Assert.True(p95 < 1000, $"p95 {p95:0} ms");
+        Assert.True(latencies[^1] < 10_000, $"max {latencies[^1]:0} ms");
+        Assert.Equal(events, latencies.Count);
         // Never more at once than its own slots (8), each held for the 10 s timeout.
         Assert.InRange(hanging.Received.Count, 1, 8 * (2 + (int)(clock.Elapsed.TotalSeconds / 10)));
         Assert.Equal(0, await api.CountAsync($"SELECT count(*) FROM webhook_deliveries WHERE \"EndpointId\" = '{hangingEndpoint.Id}' AND \"Status\" = 'delivered'"));
@@ -202,20 +210,23 @@ public sealed class DeliveryFaultTests(TestServices services, ITestOutputHelper 
         return ids;
     }
 
-    private static async Task<List<(string EventId, DateTime StartedAt)>> StartedAtAsync(PipelineTopology pipeline, Guid endpointId)
+    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Ceiling(sorted.Count * p) - 1];
+
+    private static async Task<List<(string EventId, DateTime StartedAt, bool Succeeded, string? Error)>> AttemptsAsync(PipelineTopology pipeline, Guid endpointId)
     {
         await using var connection = new NpgsqlConnection(pipeline.DatabaseOf("Deliveries"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            $"SELECT d.\"EventId\", a.\"StartedAt\" FROM webhook_delivery_attempts a JOIN webhook_deliveries d ON d.\"Id\" = a.\"DeliveryId\" WHERE a.\"EndpointId\" = '{endpointId}'", connection);
+            "SELECT d.\"EventId\", a.\"StartedAt\", a.\"Succeeded\", coalesce(a.\"Error\", 'HTTP ' || a.\"StatusCode\") FROM webhook_delivery_attempts a " +
+            $"JOIN webhook_deliveries d ON d.\"Id\" = a.\"DeliveryId\" WHERE a.\"EndpointId\" = '{endpointId}'", connection);
         await using var reader = await command.ExecuteReaderAsync();
-        var started = new List<(string, DateTime)>();
+        var attempts = new List<(string, DateTime, bool, string?)>();
         while (await reader.ReadAsync())
         {
-            started.Add((reader.GetString(0), DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc)));
+            attempts.Add((reader.GetString(0), DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc), reader.GetBoolean(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
         }
 
-        return started;
+        return attempts;
     }
 
     private static async Task<Dictionary<string, DateTime>> CreatedAtAsync(PipelineTopology pipeline, Guid endpointId)
