@@ -60,6 +60,7 @@ public static class ServiceDefaults
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();
         builder.Services.AddApiAccess();
+        builder.Services.AddForwardedClients();
         return builder;
     }
 
@@ -69,6 +70,7 @@ public static class ServiceDefaults
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseForwardedClients();
         app.UseUnknownMethodRefusal(); // before the metrics, which label by method
         app.UseHttpMetrics();
         // Before authorization, so that the management port answers an API path 404, not 401.

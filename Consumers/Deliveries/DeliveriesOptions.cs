@@ -42,6 +42,13 @@ public sealed class DeliveriesOptions : IValidatableObject
     [Range(1, 10_000)]
     public int MaxInFlight { get; set; } = 256;
 
+    /// <summary>
+    /// Endpoints there may be, enabled or not: each enabled one has a lane in every replica and its rows in every
+    /// fan-out, and the statistics read each one. Creating one more is refused with 409.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxEndpoints { get; set; } = 1000;
+
     /// <summary>How long a claimed delivery stays with one replica; after that (a crash) another one sends it again.</summary>
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);

@@ -68,6 +68,13 @@ public static partial class EndpointsApi
             return Invalid(errors);
         }
 
+        if (await db.Endpoints.CountAsync(ct) >= settings.MaxEndpoints)
+        {
+            var message = $"There are {settings.MaxEndpoints} endpoints already, the most {DeliveriesOptions.Section}:{nameof(DeliveriesOptions.MaxEndpoints)} allows; delete one first.";
+            LogRefused(Logger(loggers), message);
+            return Results.Json(new { error = "too_many_endpoints", message }, statusCode: StatusCodes.Status409Conflict);
+        }
+
         var now = DateTime.UtcNow;
         var endpoint = new WebhookEndpoint
         {

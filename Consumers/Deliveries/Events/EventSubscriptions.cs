@@ -23,10 +23,21 @@ public static class EventSubscriptions
         }
 
         var unknown = patterns.Where(p => !IsValid(p)).ToList();
-        return unknown.Count == 0
-            ? null
-            : $"Unknown event type(s): {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known types: {string.Join(", ", EventCatalogue.Types)} (or prefix.* or *).";
+        if (unknown.Count == 0)
+        {
+            return null;
+        }
+
+        // Quoted back, but only a few and each cut short: the answer and the log line stay small whatever was sent.
+        var quoted = string.Join(", ", unknown.Take(MaxQuoted).Select(u => $"'{Shorten(u)}'")) + (unknown.Count > MaxQuoted ? $" and {unknown.Count - MaxQuoted} more" : "");
+        return $"Unknown event type(s): {quoted}. Known types: {string.Join(", ", EventCatalogue.Types)} (or prefix.* or *).";
     }
+
+    private const int MaxQuoted = 5;
+    private const int MaxQuotedLength = 100;
+
+    private static string Shorten(string? pattern) =>
+        pattern is null ? "null" : pattern.Length > MaxQuotedLength ? pattern[..MaxQuotedLength] + "…" : pattern;
 
     public static bool Matches(IEnumerable<string> patterns, string type) => patterns.Any(p => Matches(p, type));
 

@@ -11,6 +11,27 @@ namespace Pipeline.IntegrationTests.Deliveries;
 public sealed class EndpointsApiTests(TestServices services)
 {
     [Fact]
+    public async Task Past_the_configured_number_of_endpoints_a_new_one_is_refused_with_409_until_one_is_deleted()
+    {
+        var adminKey = DeliveryPipelineTests.NewAdminKey();
+        await using var pipeline = await PipelineTopology.StartAsync(services, DeliveryPipelineTests.Topology(adminKey, extra: new() { ["Deliveries__MaxEndpoints"] = "2" }));
+        var api = new DeliveriesClient(pipeline, adminKey);
+        var first = await api.CreateAsync("http://127.0.0.1:9/first", ["*"]);
+        await api.CreateAsync("http://127.0.0.1:9/second", ["*"]);
+        await api.PostAsync($"api/endpoints/{first.Id}/disable"); // a disabled one counts too
+
+        var refused = await api.Http.PostAsJsonAsync("api/endpoints", new { url = "http://127.0.0.1:9/third", eventTypes = new[] { "*" } });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var error = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("too_many_endpoints", error.GetProperty("error").GetString());
+        Assert.Contains("Deliveries:MaxEndpoints", error.GetProperty("message").GetString());
+        Assert.Equal(2, (await api.GetAsync("api/endpoints")).GetArrayLength());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await api.Http.DeleteAsync($"api/endpoints/{first.Id}")).StatusCode);
+        await api.CreateAsync("http://127.0.0.1:9/third", ["*"]);
+    }
+
+    [Fact]
     public async Task Endpoints_are_registered_changed_rotated_tested_and_deleted_by_the_admin_only()
     {
         var adminKey = DeliveryPipelineTests.NewAdminKey();

@@ -37,6 +37,16 @@ public class EventSubscriptionsTests
     }
 
     [Fact]
+    public void Only_a_few_unknown_names_are_quoted_back_each_cut_short()
+    {
+        var error = EventSubscriptions.Validate([new string('x', 5000), .. Enumerable.Range(0, 90).Select(i => $"nope.{i}")]);
+
+        Assert.NotNull(error);
+        Assert.StartsWith($"Unknown event type(s): '{new string('x', 100)}…', 'nope.0', 'nope.1', 'nope.2', 'nope.3' and 86 more.", error);
+        Assert.True(error.Length < 1000, $"{error.Length} characters");
+    }
+
+    [Fact]
     public void An_empty_subscription_is_refused() =>
         Assert.StartsWith("eventTypes must list at least one event type", EventSubscriptions.Validate([]));
 
