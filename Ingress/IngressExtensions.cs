@@ -34,6 +34,7 @@ public static class IngressExtensions
         services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart().KeepLastValidOnReload();
         services.AddSingleton<WebhookRateLimiter>();
+        services.AddSingleton<RecentlyRecorded>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<WebhookTraffic>();
         services.AddSingleton<WebhookPipeline>();

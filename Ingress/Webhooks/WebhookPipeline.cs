@@ -11,13 +11,14 @@ namespace Pipeline.Ingress.Webhooks;
 
 /// <summary>
 /// The one request path every provider shares (a singleton): content type (415) and size (413) before the body is read, signature (401;
-/// 429 once the client address has failed too often), the provider's rate (429, charged only for verified requests), body
-/// (400), then the receipt and its outbox rows in one transaction (shared with the requests committed alongside), and 200 only
-/// after that commit. A provider that is not
+/// 429 once the client address has failed too often), body (400); a repeat of an event recorded moments ago answered as a
+/// duplicate at once (429 once the address has repeated too much); else the provider's rate (429, charged only for new
+/// verified requests), then the receipt and its outbox rows in one transaction (shared with the requests committed
+/// alongside), and 200 only after that commit. A provider that is not
 /// configured answers 404 before any of it. Every refusal is counted with its reason and logged (not configured: once).
 /// </summary>
 public sealed partial class WebhookPipeline(
-    IOptionsMonitor<IngressOptions> options, WebhookRateLimiter limiter, WebhookTraffic traffic, ILoggerFactory loggers)
+    IOptionsMonitor<IngressOptions> options, WebhookRateLimiter limiter, RecentlyRecorded recent, WebhookTraffic traffic, ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("Pipeline.Ingress.Webhooks");
 
@@ -75,11 +76,6 @@ public sealed partial class WebhookPipeline(
                 : WebhookResponses.Reject(_logger, provider.Name, verification.Status, verification.Reason);
         }
 
-        if (limiter.TryAcquire(provider.Name) is { } retryAfter)
-        {
-            return TooMany(http, _logger, provider.Name, retryAfter, "rate limited", $"Too many requests for {provider.Name}");
-        }
-
         var receiptId = Guid.CreateVersion7();
         WebhookNormalization normalized;
         using (var span = StartSpan("webhook normalize", provider.Name))
@@ -93,19 +89,40 @@ public sealed partial class WebhookPipeline(
             return WebhookResponses.Reject(_logger, provider.Name, StatusCodes.Status400BadRequest, "malformed body", normalized.Error);
         }
 
-        // The receipt and its outbox rows are written inside this span: the rows keep its traceparent, and the
-        // publish and the consumer's effect continue the same trace.
         AcceptOutcome outcome;
-        using (var span = StartSpan("webhook accept", provider.Name))
+        if (recent.Contains(provider.Name, normalized.DedupKey))
         {
-            span?.SetTag("pipeline.receipt_id", receiptId.ToString());
-            var now = DateTime.UtcNow;
-            outcome = await writer.AcceptAsync(
-                new IncomingWebhook(receiptId, provider.Name, normalized.DedupKey, now,
-                    WebhookResponses.KeepHeaders(http.Request.Headers, provider.KeptHeaders), body,
-                    normalized.Messages.Select(m => OutboxRegistration.Row(m, receiptId, now)).ToList()),
-                http.RequestAborted);
-            span?.SetTag("pipeline.outcome", outcome == AcceptOutcome.Accepted ? "new" : "duplicate");
+            // Recorded moments ago: a sender's retry, or a captured request replayed. The duplicate it is, charged to the
+            // client's address: the provider's rate is for new events, and a replay must not use it up.
+            if (limiter.TryAcquireRepeat(http.Connection.RemoteIpAddress) is { } wait)
+            {
+                return TooMany(http, _logger, provider.Name, wait, "too many repeats", "Too many repeated deliveries from this address");
+            }
+
+            outcome = AcceptOutcome.Duplicate;
+        }
+        else
+        {
+            if (limiter.TryAcquire(provider.Name) is { } retryAfter)
+            {
+                return TooMany(http, _logger, provider.Name, retryAfter, "rate limited", $"Too many requests for {provider.Name}");
+            }
+
+            // The receipt and its outbox rows are written inside this span: the rows keep its traceparent, and the
+            // publish and the consumer's effect continue the same trace.
+            using (var span = StartSpan("webhook accept", provider.Name))
+            {
+                span?.SetTag("pipeline.receipt_id", receiptId.ToString());
+                var now = DateTime.UtcNow;
+                outcome = await writer.AcceptAsync(
+                    new IncomingWebhook(receiptId, provider.Name, normalized.DedupKey, now,
+                        WebhookResponses.KeepHeaders(http.Request.Headers, provider.KeptHeaders), body,
+                        normalized.Messages.Select(m => OutboxRegistration.Row(m, receiptId, now)).ToList()),
+                    http.RequestAborted);
+                span?.SetTag("pipeline.outcome", outcome == AcceptOutcome.Accepted ? "new" : "duplicate");
+            }
+
+            recent.Add(provider.Name, normalized.DedupKey);
         }
 
         IngressMetrics.Accepted.WithLabels(provider.Name, outcome == AcceptOutcome.Accepted ? "new" : "duplicate").Inc();

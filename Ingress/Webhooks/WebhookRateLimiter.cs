@@ -9,7 +9,7 @@ namespace Pipeline.Ingress.Webhooks;
 
 /// <summary>
 /// <c>Ingress:RateLimit</c>: a token bucket per provider or source for verified requests (<c>Providers</c> overrides it by
-/// name), and one per client address for requests that fail verification.
+/// name), and per client address one for requests that fail verification and one for repeats.
 /// </summary>
 public sealed class RateLimitOptions
 {
@@ -31,6 +31,17 @@ public sealed class RateLimitOptions
     [Range(1, 1_000_000)]
     public int FailedVerificationsBurst { get; set; } = 100;
 
+    /// <summary>
+    /// Repeats a second from one client address: verified requests whose event was recorded moments ago (a sender's
+    /// retries, or a captured request replayed). They are answered as duplicates and charged here, not to the provider.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int RepeatsPerSecond { get; set; } = 50;
+
+    /// <summary>Repeats allowed at once from one client address.</summary>
+    [Range(1, 1_000_000)]
+    public int RepeatsBurst { get; set; } = 500;
+
     /// <summary>Per provider or source name: its own rate, e.g. <c>Ingress:RateLimit:Providers:e2b:PerSecond</c>.</summary>
     public Dictionary<string, ProviderRate> Providers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -45,9 +56,10 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>
-/// Two kinds of bucket, rebuilt when the settings change. A provider's bucket is charged only for requests that passed
-/// verification, so forgeries cannot use up a genuine sender's rate; a flood from one genuine sender cannot starve the
-/// others. Failed verifications are charged to the client address instead, in a bounded set of buckets.
+/// Three kinds of bucket, rebuilt when the settings change. A provider's bucket is charged only for new requests that
+/// passed verification, so neither forgeries nor replays of a genuine request can use up a genuine sender's rate; a flood
+/// from one genuine sender cannot starve the others. Failed verifications and repeats are charged to the client
+/// address instead, each in a bounded set of buckets.
 /// </summary>
 public sealed class WebhookRateLimiter : IDisposable
 {
@@ -77,6 +89,10 @@ public sealed class WebhookRateLimiter : IDisposable
     /// <returns>null while the address is within its limit, else how long it should wait.</returns>
     public TimeSpan? TryAcquireFailure(IPAddress? client) => _limiters.Failures.TryAcquire(client);
 
+    /// <summary>Charges a repeat of a recorded event to the client address it came from.</summary>
+    /// <returns>null while the address is within its limit, else how long it should wait.</returns>
+    public TimeSpan? TryAcquireRepeat(IPAddress? client) => _limiters.Repeats.TryAcquire(client);
+
     public void Dispose()
     {
         _subscription?.Dispose();
@@ -90,10 +106,13 @@ public sealed class WebhookRateLimiter : IDisposable
         public ClientAddressLimiter Failures { get; } =
             ClientAddressLimiter.PerSecond(options.FailedVerificationsPerSecond, options.FailedVerificationsBurst);
 
+        public ClientAddressLimiter Repeats { get; } = ClientAddressLimiter.PerSecond(options.RepeatsPerSecond, options.RepeatsBurst);
+
         public void Dispose()
         {
             Providers.Dispose();
             Failures.Dispose();
+            Repeats.Dispose();
         }
 
         // The limiter asks for the partition on every acquire: each provider's is built once (providers are

@@ -91,4 +91,46 @@ public sealed class RateLimitTests(TestServices services)
         Assert.Contains("pipeline_webhooks_rejected_total{provider=\"e2b\",status=\"429\",reason=\"too many failed verifications\"}",
             await pipeline.IngressManagement.GetStringAsync("metrics"));
     }
+
+    [Fact]
+    public async Task A_replayed_genuine_request_is_a_duplicate_charged_to_its_address_never_to_the_providers_rate()
+    {
+        await using var pipeline = await PipelineTopology.StartAsync(services, new TopologyOptions
+        {
+            IngressEnvironment =
+            {
+                ["Ingress__RateLimit__Providers__e2b__PerSecond"] = "1",
+                ["Ingress__RateLimit__Providers__e2b__Burst"] = "3",
+                ["Ingress__RateLimit__RepeatsPerSecond"] = "1",
+                ["Ingress__RateLimit__RepeatsBurst"] = "5",
+            },
+        });
+
+        // One genuine request, captured and sent again and again: each copy verifies.
+        var captured = E2bEvents.V2("create", "sbx-captured", DateTime.UtcNow);
+        Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(captured)).StatusCode);
+        var replays = new List<HttpResponseMessage>();
+        var flood = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++)
+        {
+            replays.Add(await pipeline.PostE2bAsync(captured));
+        }
+
+        // Duplicates within the address's repeats (a burst of 5, one more a second), then 429.
+        var answered = replays.Where(r => r.StatusCode == HttpStatusCode.OK).ToList();
+        Assert.InRange(answered.Count, 5, 5 + (int)Math.Ceiling(flood.Elapsed.TotalSeconds));
+        Assert.All(replays.Except(answered), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+
+        // The provider's bucket (3) was charged once, for the original: two new events still go through.
+        foreach (var id in new[] { "sbx-new-1", "sbx-new-2" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.PostE2bAsync(E2bEvents.V2("create", id, DateTime.UtcNow))).StatusCode);
+        }
+
+        Assert.Equal(3, await pipeline.CountAsync("SELECT count(*) FROM ingress_receipts"));
+        var metrics = await pipeline.IngressManagement.GetStringAsync("metrics");
+        Assert.Contains("pipeline_webhooks_rejected_total{provider=\"e2b\",status=\"429\",reason=\"too many repeats\"}", metrics);
+        Assert.Contains($"pipeline_webhooks_accepted_total{{provider=\"e2b\",outcome=\"duplicate\"}} {answered.Count}", metrics);
+        Assert.DoesNotContain("reason=\"rate limited\"", metrics);
+    }
 }
