@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 
 namespace Pipeline.Ingress.Webhooks;
 
@@ -7,16 +8,18 @@ namespace Pipeline.Ingress.Webhooks;
 /// A verified request with one of them is a repeat (a sender's retry, or a captured request replayed), answered as the
 /// duplicate it is without a commit and without using the provider's rate (<see cref="WebhookPipeline"/>).
 /// <para>
-/// Two generations of at most <see cref="Capacity"/> keys each: when the newer one is full or <see cref="MaxAge"/> old it
-/// becomes the older one and the older one is dropped, so memory is bounded whatever arrives and a key is remembered
-/// for at most twice <see cref="MaxAge"/>, far inside the shortest dedup window (receipts are kept an hour at least). A
-/// key found in the older generation is carried into the newer one: a request replayed without pause stays a repeat.
+/// Two generations of at most <see cref="Capacity"/> keys each: when the newer one is full or
+/// <c>Ingress:RateLimit:RepeatWindow</c> old it becomes the older one and the older one is dropped, so memory is bounded
+/// whatever arrives and a key is remembered for at most twice the window (10 minutes at most), far inside the shortest
+/// dedup window (receipts are kept an hour at least). A key found in the older generation is carried into the newer
+/// one: a request replayed without pause stays a repeat. A window of 0 turns it off.
 /// </para>
 /// </summary>
-public sealed class RecentlyRecorded(TimeProvider clock)
+public sealed class RecentlyRecorded(TimeProvider clock, IOptions<RateLimitOptions> options)
 {
     public const int Capacity = 16_384;
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
+    private readonly TimeSpan _window = options.Value.RepeatWindow;
 
     private readonly Lock _rotating = new();
     private Generation _current = new(clock.GetTimestamp());
@@ -24,6 +27,11 @@ public sealed class RecentlyRecorded(TimeProvider clock)
 
     public bool Contains(string provider, string dedupKey)
     {
+        if (_window == TimeSpan.Zero)
+        {
+            return false;
+        }
+
         var key = (provider, dedupKey);
         if (Holds(Volatile.Read(ref _current), key))
         {
@@ -42,9 +50,14 @@ public sealed class RecentlyRecorded(TimeProvider clock)
     /// <summary>Only once the receipt is committed (or found committed before): a key here always has its receipt.</summary>
     public void Add(string provider, string dedupKey)
     {
+        if (_window == TimeSpan.Zero)
+        {
+            return;
+        }
+
         var current = Volatile.Read(ref _current);
         if (current.Keys.TryAdd((provider, dedupKey), 0)
-            && (Interlocked.Increment(ref current.Count) >= Capacity || clock.GetElapsedTime(current.Started) >= MaxAge))
+            && (Interlocked.Increment(ref current.Count) >= Capacity || clock.GetElapsedTime(current.Started) >= _window))
         {
             Rotate(current);
         }
@@ -52,7 +65,7 @@ public sealed class RecentlyRecorded(TimeProvider clock)
 
     // A generation rotates only when a key is added: without traffic, its age alone tells that its keys are too old.
     private bool Holds(Generation generation, (string, string) key) =>
-        generation.Keys.ContainsKey(key) && clock.GetElapsedTime(generation.Started) < 2 * MaxAge;
+        generation.Keys.ContainsKey(key) && clock.GetElapsedTime(generation.Started) < 2 * _window;
 
     private void Rotate(Generation full)
     {

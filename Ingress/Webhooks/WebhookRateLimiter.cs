@@ -38,6 +38,13 @@ public sealed class RateLimitOptions
     [Range(1, 1_000_000)]
     public int RepeatsPerSecond { get; set; } = 50;
 
+    /// <summary>
+    /// How long a recorded event's key is remembered as recorded (between one and two windows), read at start; 0: every
+    /// repeat goes to the database and counts against the provider's rate.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan RepeatWindow { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Repeats allowed at once from one client address.</summary>
     [Range(1, 1_000_000)]
     public int RepeatsBurst { get; set; } = 500;

@@ -40,6 +40,7 @@ public class NotConfiguredProviderTests
         services.AddOptions<RateLimitOptions>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<WebhookRateLimiter>();
+        services.AddSingleton<RecentlyRecorded>();
         services.AddSingleton<WebhookTraffic>();
         services.AddSingleton<WebhookPipeline>();
         services.AddE2bProvider();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Pipeline.Ingress.Webhooks;
 
 namespace Pipeline.UnitTests.Ingress;
@@ -16,10 +17,24 @@ public sealed class RecentlyRecordedTests
         public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 
+    private static readonly TimeSpan Window = new RateLimitOptions().RepeatWindow;
+
+    private static RecentlyRecorded Create(TimeProvider clock, TimeSpan? window = null) =>
+        new(clock, Options.Create(new RateLimitOptions { RepeatWindow = window ?? Window }));
+
+    [Fact]
+    public void The_window_is_thirty_seconds_by_default_and_zero_turns_it_off()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), Window);
+        var off = Create(new ManualClock(), TimeSpan.Zero);
+        off.Add("e2b", "evt-1");
+        Assert.False(off.Contains("e2b", "evt-1"));
+    }
+
     [Fact]
     public void A_recorded_key_is_a_repeat_for_its_own_provider_only()
     {
-        var recent = new RecentlyRecorded(new ManualClock());
+        var recent = Create(new ManualClock());
         Assert.False(recent.Contains("e2b", "evt-1"));
 
         recent.Add("e2b", "evt-1");
@@ -32,7 +47,7 @@ public sealed class RecentlyRecordedTests
     [Fact]
     public void At_most_two_generations_of_keys_are_kept_however_many_arrive()
     {
-        var recent = new RecentlyRecorded(new ManualClock());
+        var recent = Create(new ManualClock());
         recent.Add("e2b", "first");
         for (var i = 0; i < 2 * RecentlyRecorded.Capacity; i++)
         {
@@ -48,12 +63,12 @@ public sealed class RecentlyRecordedTests
     public void A_key_is_forgotten_within_twice_the_age_limit_even_without_traffic()
     {
         var clock = new ManualClock();
-        var recent = new RecentlyRecorded(clock);
+        var recent = Create(clock);
         recent.Add("e2b", "evt-1");
 
-        clock.Advance(RecentlyRecorded.MaxAge);
+        clock.Advance(Window);
         Assert.True(recent.Contains("e2b", "evt-1"));
-        clock.Advance(RecentlyRecorded.MaxAge);
+        clock.Advance(Window);
         Assert.False(recent.Contains("e2b", "evt-1"));
     }
 
@@ -61,11 +76,11 @@ public sealed class RecentlyRecordedTests
     public void A_key_repeated_without_pause_stays_a_repeat_across_rotations()
     {
         var clock = new ManualClock();
-        var recent = new RecentlyRecorded(clock);
+        var recent = Create(clock);
         recent.Add("e2b", "replayed");
         for (var round = 0; round < 10; round++)
         {
-            clock.Advance(RecentlyRecorded.MaxAge);
+            clock.Advance(Window);
             recent.Add("e2b", $"new-{round}"); // traffic rotates the generations
             Assert.True(recent.Contains("e2b", "replayed"), $"round {round}");
         }
