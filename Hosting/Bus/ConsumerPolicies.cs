@@ -54,7 +54,16 @@ public static class ConsumerPolicies
     }
 
     /// <summary>Whether this delivery of the message follows a failed attempt (an in-memory retry or a delayed one).</summary>
-    public static bool FailedBefore(this ConsumeContext context) => context.GetRetryAttempt() > 0 || context.GetRedeliveryCount() > 0;
+    public static bool FailedBefore(this ConsumeContext context) =>
+        FailedBefore(context.GetRetryAttempt(), context.GetRedeliveryCount(),
+            context.ReceiveContext.TryGetPayload(out RabbitMqBasicConsumeContext? delivery) ? delivery.Properties.Headers : null);
+
+    /// <summary>
+    /// An in-memory retry, MassTransit's redelivery count, or this project's delay queues (which count in
+    /// <see cref="PipelineQueues.RedeliveryCountHeader"/>, <see cref="DelayedRedeliveryFilter"/>).
+    /// </summary>
+    public static bool FailedBefore(int retryAttempt, int redeliveryCount, IDictionary<string, object?>? transportHeaders) =>
+        retryAttempt > 0 || redeliveryCount > 0 || RedeliverySchedule.CountOf(transportHeaders) > 0;
 
     /// <summary>
     /// Enough messages in flight on the endpoint to fill the group commit <paramref name="groupCommit"/>'s batches

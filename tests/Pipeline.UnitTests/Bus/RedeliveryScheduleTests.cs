@@ -80,6 +80,16 @@ public class RedeliveryScheduleTests
         return configuration.GetSection(BusOptions.Section).Get<BusOptions>()!;
     }
 
+    [Fact]
+    public void A_message_back_from_a_delay_queue_counts_as_failed_before_and_is_written_alone()
+    {
+        Assert.False(ConsumerPolicies.FailedBefore(0, 0, null));
+        Assert.False(ConsumerPolicies.FailedBefore(0, 0, new Dictionary<string, object?> { ["x-delivery-count"] = 1L }));
+        Assert.True(ConsumerPolicies.FailedBefore(1, 0, null));
+        Assert.True(ConsumerPolicies.FailedBefore(0, 1, null));
+        Assert.True(ConsumerPolicies.FailedBefore(0, 0, new Dictionary<string, object?> { [PipelineQueues.RedeliveryCountHeader] = 1 }));
+    }
+
     private static List<string> Problems(BusOptions options) =>
         options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(r => r.ErrorMessage!).ToList();
 }
