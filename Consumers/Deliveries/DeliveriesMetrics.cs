@@ -12,7 +12,7 @@ public static class DeliveriesMetrics
         "status");
 
     public static readonly Counter Attempts = Metrics.CreateCounter(
-        "webhook_delivery_attempts_total", "HTTP attempts of deliveries, by outcome (success, http_error, timeout, refused, connection_error).", "outcome");
+        "webhook_delivery_attempts_total", "HTTP attempts of deliveries, by outcome (success, http_error, timeout, refused, connection_error, internal_error).", "outcome");
 
     public static readonly Histogram Duration = Metrics.CreateHistogram(
         "webhook_delivery_duration_seconds", "Time of one attempt, from sending the request to reading the (capped) response.",

@@ -32,6 +32,9 @@ public static class SendOutcomes
 
     /// <summary>No response: DNS, connection refused or reset, TLS.</summary>
     public const string ConnectionError = "connection_error";
+
+    /// <summary>Not sent: a fault of this process (a stored secret that does not decode, say), recorded like any failure.</summary>
+    public const string InternalError = "internal_error";
 }
 
 /// <summary>

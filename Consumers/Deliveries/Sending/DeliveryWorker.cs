@@ -206,8 +206,12 @@ public sealed partial class DeliveryWorker(
         }
         catch (Exception ex)
         {
-            // Not recorded: the claim runs out and the attempt is made again (at least once, same webhook-id).
+            // A fault here, not on the wire: recorded as a failed attempt, so the retry schedule (and in the end the
+            // endpoint's disabling) applies instead of a resend each time the claim runs out.
             LogSendFailed(logger, delivery.Id, delivery.EndpointId, ex);
+            ReleaseSlot();
+            var result = new SendResult(DateTime.UtcNow, TimeSpan.Zero, null, null, $"Not sent: {ex.GetType().Name}: {ex.Message}", null, SendOutcomes.InternalError);
+            _records.Writer.TryWrite(new PendingRecord(delivery, Decide(delivery, result, Settings), result));
         }
         finally
         {
@@ -383,7 +387,7 @@ public sealed partial class DeliveryWorker(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} to endpoint {EndpointId} was claimed by another sender after this one's lease ran out; this attempt is not recorded")]
     private static partial void LogClaimLost(ILogger logger, Guid deliveryId, Guid endpointId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} to endpoint {EndpointId} failed to send; it will be attempted again when its claim runs out")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} to endpoint {EndpointId} could not be sent (a fault of this process); recorded as a failed attempt")]
     private static partial void LogSendFailed(ILogger logger, Guid deliveryId, Guid endpointId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording {Count} attempt(s) failed (try {Try}): {Error}; trying again")]

@@ -157,6 +157,37 @@ public sealed class DeliveryFaultTests(TestServices services, ITestOutputHelper 
         output.WriteLine("attempt 1: " + await pipeline.ScalarAsync<string>($"SELECT \"Error\" FROM webhook_delivery_attempts {where} AND \"Number\" = 1", "Deliveries"));
     }
 
+    [Fact]
+    public async Task A_fault_of_the_sender_itself_is_recorded_as_failed_attempts_on_the_retry_schedule()
+    {
+        var adminKey = DeliveryPipelineTests.NewAdminKey();
+        await using var pipeline = await PipelineTopology.StartAsync(services, DeliveryPipelineTests.Topology(adminKey));
+        await using var receiver = new WebhookReceiver();
+        var api = new DeliveriesClient(pipeline, adminKey);
+        var endpoint = await api.CreateAsync(receiver.Url, ["*"]);
+
+        // A stored secret that no longer decodes (a bad restore, a hand edit): signing throws before any request is made.
+        // Changed while the endpoint's lane is stopped, so that the lane started again reads it.
+        var deliveries = pipeline.Consumers[ConsumerService.Deliveries];
+        int Lines(string text) => deliveries.FullOutput().Split('\n').Count(l => l.Contains($"{text} {endpoint.Id}", StringComparison.Ordinal));
+        await api.PostAsync($"api/endpoints/{endpoint.Id}/disable");
+        await Eventually.WaitAsync(() => Task.FromResult(Lines("Stopped sending to endpoint")), n => n == 1, Deadline, "the lane to stop", pipeline.Diagnostics);
+        await api.CountAsync($"UPDATE webhook_endpoints SET \"Secret\" = 'whsec_not base64!' WHERE \"Id\" = '{endpoint.Id}'");
+        await api.PostAsync($"api/endpoints/{endpoint.Id}/enable");
+        await Eventually.WaitAsync(() => Task.FromResult(Lines("Sending to endpoint")), n => n == 2, Deadline, "the lane to start again", pipeline.Diagnostics);
+        await api.PostAsync($"api/endpoints/{endpoint.Id}/test");
+
+        var where = $"WHERE \"EndpointId\" = '{endpoint.Id}'";
+
+        // The schedule of the test topology: three attempts (at once, 1 s, 1 s), then failed; none sent.
+        await Eventually.WaitAsync(() => api.CountAsync($"SELECT count(*) FROM webhook_deliveries {where} AND \"Status\" = 'failed'"),
+            n => n == 1, Deadline, "the delivery to fail after its attempts", pipeline.Diagnostics);
+        Assert.Equal(3, await api.CountAsync($"SELECT count(*) FROM webhook_delivery_attempts {where} AND \"Error\" LIKE 'Not sent: FormatException:%' AND NOT \"Succeeded\""));
+        Assert.Empty(receiver.Received);
+        Assert.Contains("webhook_delivery_attempts_total{outcome=\"internal_error\"} 3",
+            await pipeline.ConsumerManagement[ConsumerService.Deliveries].GetStringAsync("metrics"));
+    }
+
     // The request line, headers and Content-Length bytes of body.
     private static async Task ReadRequestAsync(NetworkStream stream)
     {
