@@ -33,11 +33,11 @@ public static class SeedWebhooksApi
 
     private static async Task<IResult> EndpointsAsync(DeliveriesDbContext db, DeliveryStats stats, CancellationToken ct)
     {
-        var since = DateTime.UtcNow.AddHours(-24);
+        var windows = await stats.WindowsAsync(DateTime.UtcNow.AddHours(-24), ct);
         var result = new List<SeedEndpointView>();
         foreach (var e in await db.Endpoints.AsNoTracking().OrderBy(e => e.CreatedAt).ToListAsync(ct))
         {
-            var window = await stats.WindowAsync(e.Id, since, ct);
+            var window = windows.GetValueOrDefault(e.Id, DeliveryStats.EmptyWindow);
             result.Add(new SeedEndpointView(e.Id, e.Description, e.Url, DeliveryFanOut.SubscriptionsOf(e), e.Enabled, e.DisabledReason,
                 window.Total, window.Delivered, window.SuccessRate));
         }
@@ -86,12 +86,13 @@ public static class SeedWebhooksApi
     {
         var period = Math.Clamp(hours ?? 24, 1, 24 * 366);
         var since = DateTime.UtcNow.AddHours(-period);
-        var all = await stats.WindowAsync(null, since, ct);
+        var all = await stats.WindowAsync(since, ct);
+        var windows = await stats.WindowsAsync(since, ct);
         var ledgers = DeliveryLedger.PerEndpoint(await stats.LedgerCountsAsync(null, ct));
         var endpoints = new List<object>();
         foreach (var e in await db.Endpoints.AsNoTracking().OrderBy(e => e.CreatedAt).ToListAsync(ct))
         {
-            var window = await stats.WindowAsync(e.Id, since, ct);
+            var window = windows.GetValueOrDefault(e.Id, DeliveryStats.EmptyWindow);
             var ledger = ledgers.GetValueOrDefault(e.Id, DeliveryLedger.Empty);
             endpoints.Add(new
             {
