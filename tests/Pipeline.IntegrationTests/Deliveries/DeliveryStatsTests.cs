@@ -1,11 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Pipeline.Consumers.Deliveries;
 using Pipeline.Consumers.Deliveries.Events;
 using Pipeline.Consumers.Deliveries.FanOut;
 using Pipeline.Consumers.Deliveries.Ledger;
-using Pipeline.Consumers.Deliveries.Sending;
 using Pipeline.IntegrationTests.Infrastructure;
 using Pipeline.Persistence;
 using Pipeline.Persistence.Deliveries;
@@ -31,16 +29,7 @@ public sealed class DeliveryStatsTests(TestServices services)
             ["Database:Provider"] = nameof(DatabaseProvider.Sqlite),
             ["ConnectionStrings:Deliveries"] = $"Data Source={file}",
         }).Build();
-        var collection = new ServiceCollection()
-            .AddSingleton(configuration)
-            .AddLogging()
-            .AddPipelineDbContext<DeliveriesDbContext, SqliteDeliveriesDbContext, PostgreSqlDeliveriesDbContext, SqlServerDeliveriesDbContext>(
-                configuration, "Deliveries", DeliveriesDbContext.MigrationsHistoryTable)
-            .AddSingleton<DeliveryHandoff>()
-            .AddScoped<DeliveryFanOut>()
-            .AddScoped<DeliveryStats>();
-        collection.AddOptions<DeliveriesOptions>();
-        await using var provided = collection.BuildServiceProvider();
+        await using var provided = DeliveryStoreTests.Services(configuration).AddScoped<DeliveryStats>().BuildServiceProvider();
         try
         {
             await provided.PrepareDatabaseAsync<DeliveriesDbContext>();
@@ -88,11 +77,7 @@ public sealed class DeliveryStatsTests(TestServices services)
 
     private static Guid Add(DeliveriesDbContext db, string name)
     {
-        var endpoint = new WebhookEndpoint
-        {
-            Id = Guid.CreateVersion7(), Url = $"https://127.0.0.1/{name}", EventTypes = "[\"*\"]", Scheme = "standard-webhooks", Enabled = true,
-            Secret = "whsec_" + Convert.ToBase64String(Guid.NewGuid().ToByteArray()), CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
-        };
+        var endpoint = DeliveryStoreTests.NewEndpoint($"https://127.0.0.1/{name}");
         db.Endpoints.Add(endpoint);
         return endpoint.Id;
     }

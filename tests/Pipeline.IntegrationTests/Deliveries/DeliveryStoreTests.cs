@@ -24,9 +24,15 @@ public sealed class DeliveryStoreTests(TestServices services) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await ScratchDatabase.CreateAsync(services.Postgres, "ds");
-        var configuration = _database.Configuration("Deliveries");
+        _provider = Services(_database.Configuration("Deliveries")).BuildServiceProvider();
+        await _provider.PrepareDatabaseAsync<DeliveriesDbContext>();
+    }
+
+    /// <summary>The Deliveries service's database context and stores on the database <paramref name="configuration"/> names.</summary>
+    internal static IServiceCollection Services(IConfiguration configuration)
+    {
         var collection = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton(configuration)
             .AddLogging()
             .AddPipelineDbContext<DeliveriesDbContext, SqliteDeliveriesDbContext, PostgreSqlDeliveriesDbContext, SqlServerDeliveriesDbContext>(
                 configuration, "Deliveries", DeliveriesDbContext.MigrationsHistoryTable)
@@ -34,9 +40,14 @@ public sealed class DeliveryStoreTests(TestServices services) : IAsyncLifetime
             .AddScoped<DeliveryFanOut>()
             .AddScoped<DeliveryStore>();
         collection.AddOptions<DeliveriesOptions>();
-        _provider = collection.BuildServiceProvider();
-        await _provider.PrepareDatabaseAsync<DeliveriesDbContext>();
+        return collection;
     }
+
+    internal static WebhookEndpoint NewEndpoint(string url) => new()
+    {
+        Id = Guid.CreateVersion7(), Url = url, EventTypes = "[\"*\"]", Scheme = "standard-webhooks", Enabled = true,
+        Secret = "whsec_" + Convert.ToBase64String(Guid.NewGuid().ToByteArray()), CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
+    };
 
     public async Task DisposeAsync()
     {
@@ -129,11 +140,7 @@ public sealed class DeliveryStoreTests(TestServices services) : IAsyncLifetime
     {
         await using var scope = _provider.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DeliveriesDbContext>();
-        var endpoint = new WebhookEndpoint
-        {
-            Id = Guid.CreateVersion7(), Url = "https://127.0.0.1/hooks", EventTypes = "[\"*\"]", Scheme = "standard-webhooks",
-            Enabled = true, Secret = "whsec_" + Convert.ToBase64String(Guid.NewGuid().ToByteArray()), CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow,
-        };
+        var endpoint = NewEndpoint("https://127.0.0.1/hooks");
         db.Endpoints.Add(endpoint);
         await db.SaveChangesAsync();
         return endpoint;
