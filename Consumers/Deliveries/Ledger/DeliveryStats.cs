@@ -37,7 +37,7 @@ public sealed class DeliveryStats(DeliveriesDbContext db)
 
     /// <summary>
     /// <see cref="WindowAsync"/> for every endpoint with deliveries or attempts since <paramref name="since"/>, in three
-    /// statements whatever the number of endpoints: counts by endpoint and state, attempts' count and average by endpoint,
+    /// statements whatever the number of endpoints: counts by endpoint and state, the attempts' average by endpoint,
     /// and each endpoint's 95th percentile by a window function (PostgreSQL, SQLite and SQL Server all have them).
     /// </summary>
     public async Task<Dictionary<Guid, WindowStats>> WindowsAsync(DateTime since, CancellationToken cancellationToken)
